@@ -1,0 +1,316 @@
+package lifecycle_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"nodekit.dev/nodekit/core/clock"
+	"nodekit.dev/nodekit/core/lifecycle"
+)
+
+func TestGroupStartsInOrderAndStopsInReverse(t *testing.T) {
+	j := &journal{}
+	g := lifecycle.NewGroup()
+	for _, name := range []string{"a", "b", "c"} {
+		require.NoError(t, g.Add(name, blocker(j, name)))
+	}
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop())
+	// A service that does not signal readiness counts as running once launched,
+	// so its goroutine may enter Run only after a later service has stopped;
+	// the stops themselves are strictly reversed.
+	var stops []string
+	for _, l := range j.get() {
+		if l[:4] == "stop" {
+			stops = append(stops, l)
+		}
+	}
+	assert.Equal(t, []string{"stop c", "stop b", "stop a"}, stops)
+	for _, s := range g.Status() {
+		assert.Equal(t, lifecycle.Stopped, s.State, s.Name)
+	}
+}
+
+// readyService signals readiness only after it has recorded its start, so the
+// group's order of starting is observable exactly.
+func readyService(j *journal, name string) lifecycle.Service {
+	return lifecycle.ReadyFunc(func(ctx context.Context) error {
+		j.add("start %s", name)
+		lifecycle.Ready(ctx)
+		<-ctx.Done()
+		j.add("stop %s", name)
+		return nil
+	})
+}
+
+func TestGroupWaitsForEachServiceToBeReady(t *testing.T) {
+	j := &journal{}
+	g := lifecycle.NewGroup()
+	for _, name := range []string{"a", "b", "c"} {
+		require.NoError(t, g.Add(name, readyService(j, name)))
+	}
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop())
+	assert.Equal(t, []string{"start a", "start b", "start c", "stop c", "stop b", "stop a"}, j.get())
+}
+
+func TestFailedStartRollsBackOnlyStartedServices(t *testing.T) {
+	j := &journal{}
+	boom := errors.New("boom")
+	g := lifecycle.NewGroup()
+	require.NoError(t, g.Add("a", readyService(j, "a")))
+	require.NoError(t, g.Add("b", readyService(j, "b")))
+	require.NoError(t, g.Add("c", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		j.add("start c")
+		return boom
+	})))
+	require.NoError(t, g.Add("d", readyService(j, "d")))
+
+	err := g.Run(context.Background())
+	require.Error(t, err)
+	assert.ErrorIs(t, err, boom)
+	var se *lifecycle.ServiceError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "c", se.Service)
+	assert.Equal(t, []string{"start a", "start b", "start c", "stop b", "stop a"}, j.get())
+
+	states := map[string]lifecycle.State{}
+	for _, s := range g.Status() {
+		states[s.Name] = s.State
+	}
+	assert.Equal(t, map[string]lifecycle.State{"a": lifecycle.Stopped, "b": lifecycle.Stopped,
+		"c": lifecycle.Failed, "d": lifecycle.New}, states)
+}
+
+func TestRunningServiceFailureStopsGroupInReverse(t *testing.T) {
+	j := &journal{}
+	fail := make(chan struct{})
+	boom := errors.New("disk gone")
+	g := lifecycle.NewGroup()
+	require.NoError(t, g.Add("a", readyService(j, "a")))
+	require.NoError(t, g.Add("b", lifecycle.ServiceFunc(func(ctx context.Context) error {
+		<-fail
+		return boom
+	})))
+	require.NoError(t, g.Add("c", readyService(j, "c")))
+	h := startGroup(t, g)
+	close(fail)
+	err := h.Join()
+	assert.ErrorIs(t, err, boom)
+	assert.Equal(t, lifecycle.Failed, h.State())
+	assert.Equal(t, []string{"start a", "start c", "stop c", "stop a"}, j.get())
+	assert.ErrorIs(t, h.Stop(), boom, "Stop after the end returns the same error")
+}
+
+func TestServiceReturningNilHasFinishedAndGroupGoesOn(t *testing.T) {
+	j := &journal{}
+	g := lifecycle.NewGroup()
+	obs := newRecorder()
+	g.Observe(0, obs)
+	require.NoError(t, g.Add("oneshot", lifecycle.ServiceFunc(func(context.Context) error { return nil })))
+	require.NoError(t, g.Add("b", readyService(j, "b")))
+	h := startGroup(t, g)
+	obs.until(t, "oneshot", lifecycle.Stopped)
+	assert.Equal(t, lifecycle.Running, h.State())
+	require.NoError(t, h.Stop())
+}
+
+func TestStopTimeoutNamesTheServiceAndDoesNotHang(t *testing.T) {
+	release := make(chan struct{})
+	exited := make(chan struct{})
+	fake := clock.NewFake(time.Unix(0, 0))
+	j := &journal{}
+	g := lifecycle.NewGroup(lifecycle.WithClock(fake), lifecycle.WithGroupStopTimeout(time.Minute))
+	require.NoError(t, g.Add("a", readyService(j, "a")))
+	require.NoError(t, g.Add("stubborn", lifecycle.ServiceFunc(func(ctx context.Context) error {
+		defer close(exited)
+		<-release // ignores ctx
+		return nil
+	}), lifecycle.WithStopTimeout(2*time.Second)))
+	require.NoError(t, g.Add("c", readyService(j, "c")))
+	obs := newRecorder()
+	g.Observe(0, obs)
+
+	h := startGroup(t, g)
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.Stop() }()
+	obs.until(t, "stubborn", lifecycle.Stopping)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, fake.WaitTimers(ctx, 1)) // the group is waiting for "stubborn"
+	fake.Advance(2 * time.Second)
+	err := recv(t, stopped)
+
+	require.Error(t, err)
+	assert.ErrorIs(t, err, lifecycle.ErrStopTimeout)
+	assert.NotErrorIs(t, err, context.Canceled)
+	var te *lifecycle.TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, []string{"stubborn"}, te.Names)
+	assert.Equal(t, 2*time.Second, te.Timeout)
+	assert.Contains(t, err.Error(), "stubborn")
+	assert.Equal(t, []string{"start a", "start c", "stop c", "stop a"}, j.get(), "the others still stop, in reverse")
+
+	close(release) // let the leftover finish, for goleak
+	recv(t, exited)
+}
+
+func TestGroupStopTimeoutIsSharedByAllServices(t *testing.T) {
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	fake := clock.NewFake(time.Unix(0, 0))
+	g := lifecycle.NewGroup(lifecycle.WithClock(fake), lifecycle.WithGroupStopTimeout(3*time.Second))
+	for _, name := range []string{"x", "y"} {
+		wg.Add(1)
+		require.NoError(t, g.Add(name, lifecycle.ServiceFunc(func(ctx context.Context) error {
+			defer wg.Done()
+			<-release
+			return nil
+		}), lifecycle.WithStopTimeout(10*time.Second)))
+	}
+	obs := newRecorder()
+	g.Observe(0, obs)
+	h := startGroup(t, g)
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.Stop() }()
+	obs.until(t, "y", lifecycle.Stopping)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, fake.WaitTimers(ctx, 1))
+	fake.Advance(3 * time.Second) // y overruns the whole budget; x gets nothing left
+	err := recv(t, stopped)
+	var te *lifecycle.TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, []string{"y", "x"}, te.Names)
+	close(release)
+	wg.Wait()
+}
+
+func TestStartTimeoutRollsBack(t *testing.T) {
+	j := &journal{}
+	fake := clock.NewFake(time.Unix(0, 0))
+	g := lifecycle.NewGroup(lifecycle.WithClock(fake))
+	require.NoError(t, g.Add("a", readyService(j, "a")))
+	require.NoError(t, g.Add("slow", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		<-ctx.Done() // never ready
+		j.add("stop slow")
+		return nil
+	}), lifecycle.WithStartTimeout(5*time.Second)))
+	obs := newRecorder()
+	g.Observe(0, obs)
+	done := make(chan error, 1)
+	go func() { done <- g.Run(context.Background()) }()
+	obs.until(t, "slow", lifecycle.Starting)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, fake.WaitTimers(ctx, 1))
+	fake.Advance(5 * time.Second)
+	err := recv(t, done)
+	assert.ErrorIs(t, err, lifecycle.ErrStartTimeout)
+	assert.NotErrorIs(t, err, lifecycle.ErrStopTimeout)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), `service "slow"`)
+	assert.Equal(t, []string{"start a", "stop slow", "stop a"}, j.get())
+}
+
+func TestCancelledStartIsACleanStopNotATimeout(t *testing.T) {
+	entered := make(chan struct{})
+	g := lifecycle.NewGroup()
+	require.NoError(t, g.Add("never-ready", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		close(entered)
+		<-ctx.Done()
+		return ctx.Err()
+	})))
+	h := lifecycle.Start("group", g)
+	recv(t, entered)
+	assert.Equal(t, lifecycle.Starting, h.State())
+	require.NoError(t, h.Stop())
+	assert.Equal(t, lifecycle.Stopped, h.State())
+	assert.ErrorIs(t, h.AwaitRunning(context.Background()), lifecycle.ErrNotRunning)
+}
+
+func TestStopRacingStart(t *testing.T) {
+	for i := range 200 {
+		var mu sync.Mutex
+		live := 0
+		g := lifecycle.NewGroup()
+		for k := range 5 {
+			svc := lifecycle.ReadyFunc(func(ctx context.Context) error {
+				mu.Lock()
+				live++
+				mu.Unlock()
+				lifecycle.Ready(ctx)
+				<-ctx.Done()
+				mu.Lock()
+				live--
+				mu.Unlock()
+				return ctx.Err()
+			})
+			require.NoError(t, g.Add(fmt.Sprint("s", k), svc))
+		}
+		h := lifecycle.Start("group", g)
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		for s := range errs {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[s] = h.Stop() }()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err, "iteration %d", i)
+		}
+		require.NoError(t, h.Join())
+		mu.Lock()
+		require.Zero(t, live, "iteration %d: a started service was not stopped", i)
+		mu.Unlock()
+		for _, s := range g.Status() {
+			require.Contains(t, []lifecycle.State{lifecycle.New, lifecycle.Stopped}, s.State, "iteration %d: %s", i, s.Name)
+		}
+	}
+}
+
+func TestPanicInServiceBecomesPanicError(t *testing.T) {
+	g := lifecycle.NewGroup()
+	require.NoError(t, g.Add("bad", lifecycle.ServiceFunc(func(context.Context) error {
+		var m map[string]int
+		m["x"] = 1 // nil map write
+		return nil
+	})))
+	err := g.Run(context.Background())
+	var pe *lifecycle.PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, pe.Error(), "assignment to entry in nil map")
+	assert.Contains(t, string(pe.Stack), "TestPanicInServiceBecomesPanicError")
+}
+
+func TestAddValidation(t *testing.T) {
+	g := lifecycle.NewGroup()
+	require.NoError(t, g.Add("a", lifecycle.ServiceFunc(func(context.Context) error { return nil })))
+	assert.ErrorIs(t, g.Add("a", lifecycle.ServiceFunc(nil)), lifecycle.ErrDuplicateName)
+	h := startGroup(t, g)
+	assert.ErrorIs(t, g.Add("b", lifecycle.ServiceFunc(nil)), lifecycle.ErrAlreadyStarted)
+	assert.ErrorIs(t, g.Run(context.Background()), lifecycle.ErrAlreadyStarted)
+	require.NoError(t, h.Stop())
+}
+
+func TestNestedGroups(t *testing.T) {
+	j := &journal{}
+	inner := lifecycle.NewGroup()
+	require.NoError(t, inner.Add("i1", readyService(j, "i1")))
+	require.NoError(t, inner.Add("i2", readyService(j, "i2")))
+	outer := lifecycle.NewGroup()
+	require.NoError(t, outer.Add("o1", readyService(j, "o1")))
+	require.NoError(t, outer.Add("inner", inner))
+	require.NoError(t, outer.Add("o2", readyService(j, "o2")))
+	h := startGroup(t, outer)
+	require.NoError(t, h.Stop())
+	assert.Equal(t, []string{"start o1", "start i1", "start i2", "start o2",
+		"stop o2", "stop i2", "stop i1", "stop o1"}, j.get())
+}

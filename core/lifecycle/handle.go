@@ -1,0 +1,212 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// StopBounder is implemented by services that bound their own stop, as a
+// Group does. A Handle on such a service waits StopBound plus one second of
+// grace before it reports a stop timeout of its own.
+type StopBounder interface {
+	StopBound() time.Duration
+}
+
+// Handle controls one running service: see Start.
+type Handle struct {
+	name        string
+	cancel      context.CancelFunc
+	stopTimeout time.Duration
+	ready, done chan struct{}
+	readyOnce   sync.Once
+	finishOnce  sync.Once
+	stopOnce    sync.Once
+	state       atomic.Int32
+	stopAsked   atomic.Bool
+
+	mu                             sync.Mutex // guards the fields below until done is closed
+	err                            error
+	startAt, readyAt, stopAt, endAt time.Time
+}
+
+// Start runs svc in a new goroutine and returns its Handle at once.
+//
+// The service is Starting until it counts as running (see Service), then
+// Running; Stop or the end of Run takes it to Stopped, or to Failed with the
+// cause. Of the options, WithStopTimeout bounds Stop (default
+// DefaultStopTimeout, or a StopBounder's own bound plus one second); with
+// WithRestart the service runs inside a one-service Group that restarts it.
+func Start(name string, svc Service, opts ...Option) *Handle {
+	o := buildServiceOptions(opts)
+	if o.restart != nil {
+		g := NewGroup()
+		_ = g.Add(name, svc, opts...) // cannot fail: one service in a new group
+		svc = g
+	}
+	h := &Handle{name: name, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
+	h.stopTimeout = o.stopTimeout
+	if b, ok := svc.(StopBounder); ok && !hasStopTimeout(opts) {
+		h.stopTimeout = b.StopBound() + time.Second
+	}
+	h.state.Store(int32(Starting))
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	if signalsReady(svc) {
+		ctx = withReady(ctx, h.markReady)
+	} else {
+		h.markReady()
+	}
+	go func() {
+		err := Protect(func() error { return svc.Run(ctx) })
+		if h.stopAsked.Load() && errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		h.finish(err)
+	}()
+	return h
+}
+
+func hasStopTimeout(opts []Option) bool {
+	var probe serviceOptions
+	for _, opt := range opts {
+		opt(&probe)
+	}
+	return probe.stopTimeout != 0
+}
+
+func (h *Handle) markReady() {
+	h.readyOnce.Do(func() {
+		h.mu.Lock()
+		h.readyAt = time.Now()
+		h.mu.Unlock()
+		h.state.CompareAndSwap(int32(Starting), int32(Running))
+		close(h.ready)
+	})
+}
+
+// finish records the outcome once: the end of Run, or a stop timeout.
+func (h *Handle) finish(err error) {
+	h.finishOnce.Do(func() {
+		h.mu.Lock()
+		h.err, h.endAt = err, time.Now()
+		h.mu.Unlock()
+		if err != nil {
+			h.state.Store(int32(Failed))
+		} else {
+			h.state.Store(int32(Stopped))
+		}
+		h.cancel()
+		close(h.done)
+	})
+}
+
+// Name returns the service's name.
+func (h *Handle) Name() string { return h.name }
+
+// Stop cancels the service's context and waits until Run has returned or the
+// stop timeout has passed, and returns the outcome: nil for a clean stop, the
+// service's error, or a *TimeoutError naming it (it is then left to finish in
+// the background). Stop is idempotent, may be called concurrently and from any
+// goroutine, and returns the same error as Join.
+//
+// Called from inside a nodekit callback (an Observer, or code run through
+// AsCallback) Stop only requests the stop and returns nil at once, because the
+// run it would wait for is waiting for that callback; Join elsewhere reports
+// the outcome.
+func (h *Handle) Stop() error {
+	h.stopOnce.Do(func() {
+		h.mu.Lock()
+		h.stopAt = time.Now()
+		h.mu.Unlock()
+		h.stopAsked.Store(true)
+		h.state.CompareAndSwap(int32(Starting), int32(Stopping))
+		h.state.CompareAndSwap(int32(Running), int32(Stopping))
+		h.cancel()
+	})
+	if inCallback() {
+		return nil
+	}
+	t := time.NewTimer(h.stopTimeout)
+	defer t.Stop()
+	select {
+	case <-h.done:
+	case <-t.C:
+		h.finish(&TimeoutError{Stop: true, Names: []string{h.name}, Timeout: h.stopTimeout})
+	}
+	return h.Join()
+}
+
+// Join waits until the service has ended (or its stop timed out) and returns
+// the outcome, the same on every call.
+func (h *Handle) Join() error {
+	<-h.done
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
+}
+
+// Done is closed when the service has ended.
+func (h *Handle) Done() <-chan struct{} { return h.done }
+
+// Ready is closed when the service is running. It stays open if the service
+// ends before it was ready.
+func (h *Handle) Ready() <-chan struct{} { return h.ready }
+
+// AwaitRunning waits until the service is running (nil), has ended before it
+// was (its error, or ErrNotRunning if it stopped cleanly), or ctx ends
+// (ctx.Err()).
+func (h *Handle) AwaitRunning(ctx context.Context) error {
+	select {
+	case <-h.ready:
+		return nil
+	case <-h.done:
+		select {
+		case <-h.ready:
+			return nil
+		default:
+		}
+		if err := h.Join(); err != nil {
+			return err
+		}
+		return ErrNotRunning
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// State returns the service's current state.
+func (h *Handle) State() State { return State(h.state.Load()) }
+
+// Err returns the outcome once the service has ended, nil before.
+func (h *Handle) Err() error {
+	select {
+	case <-h.done:
+		return h.Join()
+	default:
+		return nil
+	}
+}
+
+// StartDuration is how long the service took to become ready (0 until it is).
+func (h *Handle) StartDuration() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.readyAt.IsZero() {
+		return 0
+	}
+	return h.readyAt.Sub(h.startAt)
+}
+
+// StopDuration is how long Stop took to end the service (0 until it has, or
+// if it ended without Stop).
+func (h *Handle) StopDuration() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopAt.IsZero() || h.endAt.IsZero() {
+		return 0
+	}
+	return h.endAt.Sub(h.stopAt)
+}

@@ -1,0 +1,195 @@
+package lifecycle
+
+import (
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"nodekit.dev/nodekit/internal/goid"
+)
+
+// An Observer receives every state transition of the services in a Group.
+//
+// Observe is called on the group's single dispatcher goroutine, one event at a
+// time, in the order the transitions happened; it never delays the services
+// (events queue up while an observer is slow). An error returned for a start
+// event (Event.IsStart) aborts the group's start: the group stops what it has
+// started, in reverse, and fails with an *AbortError. An error for any other
+// event, and a panic, is logged and delivery goes on.
+type Observer interface {
+	Observe(Event) error
+}
+
+// ObserverFunc adapts a function to an Observer.
+type ObserverFunc func(Event) error
+
+// Observe calls f(e).
+func (f ObserverFunc) Observe(e Event) error { return f(e) }
+
+type observerEntry struct {
+	priority int
+	seq      int // registration order, breaks priority ties
+	obs      Observer
+}
+
+// observerList is a copy-on-write list sorted by priority, highest first, ties
+// in registration order.
+type observerList struct {
+	mu   sync.Mutex
+	list atomic.Pointer[[]observerEntry]
+}
+
+func (l *observerList) add(priority int, obs Observer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var cur []observerEntry
+	if p := l.list.Load(); p != nil {
+		cur = *p
+	}
+	next := append(slices.Clip(cur), observerEntry{priority: priority, seq: len(cur), obs: obs})
+	slices.SortStableFunc(next, func(a, b observerEntry) int {
+		switch {
+		case a.priority > b.priority:
+			return -1
+		case a.priority < b.priority:
+			return 1
+		}
+		return a.seq - b.seq
+	})
+	l.list.Store(&next)
+}
+
+func (l *observerList) load() []observerEntry {
+	if p := l.list.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (l *observerList) empty() bool { return len(l.load()) == 0 }
+
+// callbackGoroutines holds the ids of goroutines that are delivering nodekit
+// callbacks. A Handle.Stop called on one of them must not wait: the run it
+// would wait for is waiting for that very callback.
+var (
+	callbackGoroutines sync.Map // goroutine id → struct{}
+	callbackCount      atomic.Int32
+)
+
+// AsCallback runs fn and returns its error (or a *PanicError), marking the
+// calling goroutine, for the duration, as one that delivers a callback: a
+// Handle.Stop called from inside fn requests the stop and returns at once
+// instead of waiting for a run that is itself waiting for fn. Binding layers
+// wrap calls into foreign code (a Java hook) with it.
+func AsCallback(fn func() error) error {
+	id := goid.Current()
+	callbackGoroutines.Store(id, struct{}{})
+	callbackCount.Add(1)
+	defer func() {
+		callbackGoroutines.Delete(id)
+		callbackCount.Add(-1)
+	}()
+	return Protect(fn)
+}
+
+// inCallback reports whether the calling goroutine is delivering a callback.
+func inCallback() bool {
+	if callbackCount.Load() == 0 {
+		return false
+	}
+	_, ok := callbackGoroutines.Load(goid.Current())
+	return ok
+}
+
+// dispatcher delivers events to observers on one goroutine, in order.
+type dispatcher struct {
+	observers *observerList
+	log       *slog.Logger
+	abort     func(*AbortError) // called once per refused start event
+
+	mu     sync.Mutex
+	queue  []Event
+	closed bool
+	wake   chan struct{} // cap 1: there is something in queue, or closed
+	done   chan struct{} // closed when the goroutine exits
+}
+
+func newDispatcher(obs *observerList, log *slog.Logger, abort func(*AbortError)) *dispatcher {
+	d := &dispatcher{observers: obs, log: log, abort: abort,
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go d.loop()
+	return d
+}
+
+// emit queues e; it never blocks on observers.
+func (d *dispatcher) emit(e Event) {
+	d.mu.Lock()
+	d.queue = append(d.queue, e)
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close makes the dispatcher exit once it has delivered everything queued.
+func (d *dispatcher) close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (d *dispatcher) loop() {
+	defer close(d.done)
+	id := goid.Current()
+	callbackGoroutines.Store(id, struct{}{})
+	callbackCount.Add(1)
+	defer func() {
+		callbackGoroutines.Delete(id)
+		callbackCount.Add(-1)
+	}()
+	var batch []Event
+	for range d.wake {
+		d.mu.Lock()
+		batch, d.queue = d.queue, batch[:0]
+		closed := d.closed
+		d.mu.Unlock()
+		for _, e := range batch {
+			d.deliver(e)
+		}
+		clear(batch)
+		if closed {
+			d.mu.Lock()
+			empty := len(d.queue) == 0
+			d.mu.Unlock()
+			if empty {
+				return
+			}
+		}
+	}
+}
+
+func (d *dispatcher) deliver(e Event) {
+	list := d.observers.load()
+	start := e.IsStart()
+	for i := range list {
+		o := list[i]
+		if !start {
+			o = list[len(list)-1-i]
+		}
+		err := Protect(func() error { return o.obs.Observe(e) })
+		if err == nil {
+			continue
+		}
+		if _, panicked := err.(*PanicError); panicked || !start {
+			d.log.Error("lifecycle: observer failed", "priority", o.priority, "event", e.String(), "err", err)
+			continue
+		}
+		d.abort(&AbortError{Event: e, Priority: o.priority, Err: err})
+	}
+}
