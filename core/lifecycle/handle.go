@@ -27,8 +27,8 @@ type Handle struct {
 	state       atomic.Int32
 	stopAsked   atomic.Bool
 
-	mu                             sync.Mutex // guards the fields below until done is closed
-	err                            error
+	mu                              sync.Mutex // guards the fields below until done is closed
+	err                             error
 	startAt, readyAt, stopAt, endAt time.Time
 }
 

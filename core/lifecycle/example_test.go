@@ -1,0 +1,53 @@
+package lifecycle_test
+
+import (
+	"context"
+	"fmt"
+
+	"nodekit.dev/nodekit/core/lifecycle"
+)
+
+// A Group starts services in order, waits for each to be ready, and stops them
+// in reverse. An observer sees every transition.
+func ExampleGroup() {
+	g := lifecycle.NewGroup()
+	for _, name := range []string{"store", "network"} {
+		_ = g.Add(name, lifecycle.ReadyFunc(func(ctx context.Context) error {
+			// open files, listen on sockets, ...
+			lifecycle.Ready(ctx)
+			<-ctx.Done()
+			return nil
+		}))
+	}
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		fmt.Printf("%s → %s\n", e.Service, e.To)
+		return nil
+	}))
+
+	h := lifecycle.Start("node", g)
+	<-h.Ready()
+	fmt.Println("stop:", h.Stop())
+	// Output:
+	// store → Starting
+	// store → Running
+	// network → Starting
+	// network → Running
+	// network → Stopping
+	// network → Stopped
+	// store → Stopping
+	// store → Stopped
+	// stop: <nil>
+}
+
+// Start runs one service and gives a Handle to wait for it or stop it.
+func ExampleStart() {
+	h := lifecycle.Start("ticker", lifecycle.ServiceFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		return ctx.Err() // a cancelled context after Stop is a clean stop
+	}))
+	fmt.Println(h.State())
+	fmt.Println(h.Stop(), h.State())
+	// Output:
+	// Running
+	// <nil> Stopped
+}

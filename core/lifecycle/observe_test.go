@@ -1,0 +1,188 @@
+package lifecycle_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"nodekit.dev/nodekit/core/lifecycle"
+)
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutine and the test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestObserversSeeEveryTransitionInOrder(t *testing.T) {
+	g := lifecycle.NewGroup()
+	obs := newRecorder()
+	g.Observe(0, obs)
+	j := &journal{}
+	require.NoError(t, g.Add("a", readyService(j, "a")))
+	require.NoError(t, g.Add("b", readyService(j, "b")))
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop())
+	events := obs.until(t, "a", lifecycle.Stopped)
+	assert.Equal(t, []string{"a:Starting", "a:Running", "b:Starting", "b:Running",
+		"b:Stopping", "b:Stopped", "a:Stopping", "a:Stopped"}, transitions(events))
+	for _, e := range events {
+		assert.False(t, e.At.IsZero())
+		assert.NoError(t, e.Err)
+	}
+	assert.Equal(t, lifecycle.New, events[0].From)
+	assert.Equal(t, lifecycle.Running, events[4].From)
+}
+
+func TestFailedEventCarriesTheCause(t *testing.T) {
+	g := lifecycle.NewGroup()
+	obs := newRecorder()
+	g.Observe(0, obs)
+	boom := errors.New("boom")
+	require.NoError(t, g.Add("x", lifecycle.ServiceFunc(func(context.Context) error { return boom })))
+	assert.ErrorIs(t, g.Run(context.Background()), boom)
+	events := obs.until(t, "x", lifecycle.Failed)
+	failed := events[len(events)-1]
+	assert.Equal(t, lifecycle.Running, failed.From)
+	assert.Equal(t, boom, failed.Err)
+}
+
+func TestObserverPriorityOrder(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	g := lifecycle.NewGroup()
+	add := func(prio int, name string) {
+		g.Observe(prio, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, e.To.String()+" "+name)
+			return nil
+		}))
+	}
+	add(20, "low")
+	add(200, "high")
+	add(100, "normal-1")
+	add(100, "normal-2")
+	done := newRecorder()
+	g.Observe(-1000, done) // lowest: last for start events, first for stop events
+	require.NoError(t, g.Add("svc", lifecycle.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })))
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop())
+	done.until(t, "svc", lifecycle.Stopped)
+	// Stop returned after the group's dispatcher had delivered every event.
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{
+		"Starting high", "Starting normal-1", "Starting normal-2", "Starting low",
+		"Running high", "Running normal-1", "Running normal-2", "Running low",
+		"Stopping low", "Stopping normal-2", "Stopping normal-1", "Stopping high",
+		"Stopped low", "Stopped normal-2", "Stopped normal-1", "Stopped high",
+	}, calls)
+}
+
+func TestPanickingObserverIsIsolatedAndLogged(t *testing.T) {
+	logs := &syncBuffer{}
+	g := lifecycle.NewGroup(lifecycle.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	g.Observe(10, lifecycle.ObserverFunc(func(lifecycle.Event) error { panic("observer bug") }))
+	obs := newRecorder()
+	g.Observe(0, obs)
+	require.NoError(t, g.Add("svc", lifecycle.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })))
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop(), "a panicking observer does not fail the group")
+	assert.Equal(t, []string{"svc:Starting", "svc:Running", "svc:Stopping", "svc:Stopped"},
+		transitions(obs.until(t, "svc", lifecycle.Stopped)))
+	assert.Contains(t, logs.String(), "observer bug")
+	assert.Contains(t, logs.String(), "priority=10")
+}
+
+func TestSlowObserverDoesNotDelayServices(t *testing.T) {
+	release := make(chan struct{})
+	g := lifecycle.NewGroup()
+	g.Observe(0, lifecycle.ObserverFunc(func(lifecycle.Event) error { <-release; return nil }))
+	j := &journal{}
+	for _, name := range []string{"a", "b", "c"} {
+		require.NoError(t, g.Add(name, readyService(j, name)))
+	}
+	h := startGroup(t, g) // all three start while the observer is stuck on the first event
+	assert.Equal(t, []string{"start a", "start b", "start c"}, j.get())
+	close(release)
+	require.NoError(t, h.Stop())
+}
+
+func TestObserverAbortsStartAndRollsBack(t *testing.T) {
+	g := lifecycle.NewGroup()
+	veto := errors.New("licence expired")
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		if e.Service == "b" && e.To == lifecycle.Running {
+			return veto
+		}
+		return nil
+	}))
+	j := &journal{}
+	require.NoError(t, g.Add("a", readyService(j, "a")))
+	require.NoError(t, g.Add("b", readyService(j, "b")))
+	err := g.Run(context.Background())
+	require.Error(t, err)
+	assert.ErrorIs(t, err, lifecycle.ErrAborted)
+	assert.ErrorIs(t, err, veto)
+	var ae *lifecycle.AbortError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "b", ae.Event.Service)
+	assert.Equal(t, []string{"start a", "start b", "stop b", "stop a"}, j.get())
+}
+
+func TestObserverErrorOnStopEventIsOnlyLogged(t *testing.T) {
+	logs := &syncBuffer{}
+	g := lifecycle.NewGroup(lifecycle.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		if e.To == lifecycle.Stopping {
+			return errors.New("cannot flush metrics")
+		}
+		return nil
+	}))
+	require.NoError(t, g.Add("svc", lifecycle.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })))
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop())
+	assert.Contains(t, logs.String(), "cannot flush metrics")
+}
+
+func TestStopFromInsideObserverDoesNotDeadlock(t *testing.T) {
+	g := lifecycle.NewGroup()
+	var h *lifecycle.Handle
+	ready := make(chan struct{})
+	stopReturned := make(chan error, 1)
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		if e.To == lifecycle.Running {
+			<-ready
+			stopReturned <- h.Stop()
+		}
+		return nil
+	}))
+	require.NoError(t, g.Add("svc", lifecycle.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })))
+	h = lifecycle.Start("group", g)
+	close(ready)
+	assert.NoError(t, recv(t, stopReturned))
+	assert.NoError(t, h.Join())
+	assert.Equal(t, lifecycle.Stopped, h.State())
+}
