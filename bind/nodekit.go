@@ -1,19 +1,35 @@
-// Package nodekit is the gomobile facade of nodekit (Java package dev.nodekit).
+// Package nodekit is the gomobile facade of nodekit: gobind turns it into the
+// Java package dev.nodekit (class Nodekit for the functions and constants
+// below, one class per exported type).
 //
-// PLACEHOLDER: the real facade is being written; this file only exists so the
-// JVM build pipeline can be developed against a stable package.
+// Rules every exported member follows, so that nothing is lost on the way to
+// Java or Kotlin:
+//   - Only gomobile's types cross: signed integers, float64, bool, string,
+//     []byte, pointers to this package's structs, this package's interfaces and
+//     error. Enums are int constants (State*, Kind*, Level*).
+//   - Join and Stop return a *Result and never throw; calls that can only fail
+//     through misuse return error (a Java exception).
+//   - Every interface a Java object implements (Service, Observer, Logger) may
+//     be passed as null, meaning "the default": no hooks, no observer, no logs.
+//     Their methods return error, so a Java exception becomes a Go error.
+//   - Every entry point recovers Go panics into errors: a bug never kills the JVM.
+//   - Callbacks arrive on background threads, never the caller's.
+//   - A handle dropped without stop() is stopped once the JVM collects its
+//     proxy and Go then collects the object (the JVM runtime of the jar makes
+//     that prompt by running a Go GC after each Java GC). Call stop(): relying
+//     on collection is a leak detector, not a shutdown plan.
 package nodekit
 
 import (
 	"runtime"
 
-	_ "golang.org/x/mobile/bind"
+	_ "golang.org/x/mobile/bind" // gomobile needs the bind support package linked in
 )
 
-// Version reports the facade version.
+// Version is the facade's version.
 func Version() string { return "0.1.0" }
 
-// CollectDropped runs the Go garbage collector so that facade handles whose
-// Java proxies were collected get their cleanups run (and so are stopped).
-// The JVM runtime class calls it after each Java GC cycle.
+// CollectDropped runs the Go garbage collector, so that facade handles whose
+// Java proxies have been collected are stopped. The JVM runtime class of the
+// jar calls it after each Java GC cycle; an app may call it too.
 func CollectDropped() { runtime.GC() }

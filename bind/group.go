@@ -1,0 +1,266 @@
+package nodekit
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"nodekit.dev/nodekit/core/lifecycle"
+)
+
+// Service states, as Group.State and Event.From/To report them.
+const (
+	StateNew      = int(lifecycle.New)
+	StateStarting = int(lifecycle.Starting)
+	StateRunning  = int(lifecycle.Running)
+	StateStopping = int(lifecycle.Stopping)
+	StateStopped  = int(lifecycle.Stopped)
+	StateFailed   = int(lifecycle.Failed)
+)
+
+// Service is a service written in Java or Kotlin: start() brings it up and
+// returns once it is running; stop() brings it down. An exception from either
+// fails the service, with the exception's message. Both are called on a
+// background thread, start() exactly once and stop() exactly once after a
+// start() that succeeded. Pass null for a service with no hooks.
+type Service interface {
+	Start() error
+	Stop() error
+}
+
+// ServiceOptions tunes one service; a zero field keeps the default
+// (start 15 s, stop 10 s, no restart).
+type ServiceOptions struct {
+	StartTimeoutMillis int64
+	StopTimeoutMillis  int64
+	// Restart restarts the service after it fails, with exponential backoff.
+	Restart              bool
+	RestartBackoffMillis int64 // first delay (default 100 ms)
+	RestartMaxFailures   int   // failures tolerated in the window (default 5)
+	RestartWindowMillis  int64 // default 60 s
+}
+
+// NewServiceOptions returns options with every field at its default.
+func NewServiceOptions() *ServiceOptions { return &ServiceOptions{} }
+
+// Group runs services in the order they were added and stops them in reverse;
+// see core/lifecycle.Group. Build it, add services and observers, start() it
+// once, and stop() it. All methods are safe from any thread; stop() is
+// idempotent and may be called from inside an observer or a hook.
+type Group struct {
+	*group // the object a cleanup may stop: goroutines never hold *Group itself
+}
+
+type group struct {
+	mu      sync.Mutex
+	g       *lifecycle.Group
+	h       *lifecycle.Handle
+	log     Logger
+	stopMs  int64
+	pending []pendingObserver
+}
+
+type pendingObserver struct {
+	priority int
+	obs      Observer
+}
+
+// NewGroup returns an empty Group (Java: new Group()).
+func NewGroup() *Group {
+	g := &Group{&group{}}
+	runtime.AddCleanup(g, (*group).dropped, g.group)
+	return g
+}
+
+// dropped runs when Go collects a Group that Java no longer references.
+func (g *group) dropped() {
+	g.mu.Lock()
+	h := g.h
+	g.mu.Unlock()
+	if h != nil {
+		go h.Stop() //nolint:errcheck // nobody is left to receive the result
+	}
+}
+
+// SetLogger sets where the group logs (null: nowhere). Call it before the first add().
+func (g *Group) SetLogger(l Logger) { g.mu.Lock(); g.log = l; g.mu.Unlock() }
+
+// SetStopTimeoutMillis bounds the whole stop (default 30 s). Call it before the first add().
+func (g *Group) SetStopTimeoutMillis(ms int64) { g.mu.Lock(); g.stopMs = ms; g.mu.Unlock() }
+
+// Add appends a service with default options (see AddWithOptions).
+func (g *Group) Add(name string, svc Service) error { return g.AddWithOptions(name, svc, nil) }
+
+// AddWithOptions appends a service. It throws if the name is taken or the
+// group has started. svc and opts may be null.
+func (g *Group) AddWithOptions(name string, svc Service, opts *ServiceOptions) (err error) {
+	defer guard(&err)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.h != nil {
+		return fmt.Errorf("add %q: %w", name, lifecycle.ErrAlreadyStarted)
+	}
+	return g.core().Add(name, javaService{svc}, serviceOptions(opts)...)
+}
+
+// core returns the lifecycle group, made on first use from the settings so
+// far (logger, stop timeout, observers). g.mu must be held.
+func (g *group) core() *lifecycle.Group {
+	if g.g != nil {
+		return g.g
+	}
+	opts := []lifecycle.GroupOption{lifecycle.WithLogger(slogFor(g.log))}
+	if g.stopMs > 0 {
+		opts = append(opts, lifecycle.WithGroupStopTimeout(time.Duration(g.stopMs)*time.Millisecond))
+	}
+	g.g = lifecycle.NewGroup(opts...)
+	for _, p := range g.pending {
+		g.g.Observe(p.priority, observerAdapter{p.obs})
+	}
+	g.pending = nil
+	return g.g
+}
+
+func serviceOptions(o *ServiceOptions) []lifecycle.Option {
+	if o == nil {
+		return nil
+	}
+	var opts []lifecycle.Option
+	if o.StartTimeoutMillis > 0 {
+		opts = append(opts, lifecycle.WithStartTimeout(time.Duration(o.StartTimeoutMillis)*time.Millisecond))
+	}
+	if o.StopTimeoutMillis > 0 {
+		opts = append(opts, lifecycle.WithStopTimeout(time.Duration(o.StopTimeoutMillis)*time.Millisecond))
+	}
+	if o.Restart {
+		opts = append(opts, lifecycle.WithRestart(lifecycle.RestartPolicy{
+			Backoff:     time.Duration(o.RestartBackoffMillis) * time.Millisecond,
+			MaxFailures: o.RestartMaxFailures,
+			Window:      time.Duration(o.RestartWindowMillis) * time.Millisecond,
+		}))
+	}
+	return opts
+}
+
+// Observe registers an observer with a priority (higher sees start events
+// first and stop events last). A null observer is ignored. Observers
+// registered after start() see only later events.
+func (g *Group) Observe(priority int, obs Observer) {
+	if obs == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.g == nil {
+		g.pending = append(g.pending, pendingObserver{priority, obs})
+		return
+	}
+	g.g.Observe(priority, observerAdapter{obs})
+}
+
+// Start starts the services in order and blocks until all are running (ok)
+// or the start failed (the cause, after the started services were stopped in
+// reverse). A second call returns KindIllegalState.
+func (g *Group) Start() (res *Result) {
+	defer func() {
+		var err error
+		guard(&err)
+		if err != nil {
+			res = resultOf(err)
+		}
+	}()
+	g.mu.Lock()
+	if g.h != nil {
+		g.mu.Unlock()
+		return resultOf(fmt.Errorf("start: %w", lifecycle.ErrAlreadyStarted))
+	}
+	h := lifecycle.Start("group", g.core())
+	g.h = h
+	g.mu.Unlock()
+	return resultOf(h.AwaitRunning(context.Background()))
+}
+
+func (g *group) handle() *lifecycle.Handle {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.h
+}
+
+// Join blocks until the group has stopped and returns its outcome, the same
+// every time. Before start() it returns KindIllegalState at once.
+func (g *Group) Join() *Result {
+	h := g.handle()
+	if h == nil {
+		return resultOf(fmt.Errorf("join: not started: %w", errIllegalState))
+	}
+	return resultOf(h.Join())
+}
+
+// Stop stops the services in reverse order and returns the outcome, the same
+// as Join. It is idempotent and safe from any thread. From inside an observer
+// or a service hook it only requests the stop and returns ok at once (it
+// cannot wait for itself); join() elsewhere gives the outcome. Before start()
+// it returns ok and the group can no longer start.
+func (g *Group) Stop() *Result {
+	g.mu.Lock()
+	h := g.h
+	if h == nil {
+		g.h = lifecycle.Start("group", lifecycle.ServiceFunc(func(context.Context) error { return nil }))
+		h = g.h
+	}
+	g.mu.Unlock()
+	return resultOf(h.Stop())
+}
+
+// State returns the group's State* constant.
+func (g *Group) State() int {
+	h := g.handle()
+	if h == nil {
+		return StateNew
+	}
+	return int(h.State())
+}
+
+// ServiceState returns the State* of the named service, or -1 if there is none.
+func (g *Group) ServiceState(name string) int {
+	for _, s := range g.statuses() {
+		if s.Name == name {
+			return int(s.State)
+		}
+	}
+	return -1
+}
+
+func (g *group) statuses() []lifecycle.ServiceStatus {
+	g.mu.Lock()
+	lg := g.g
+	g.mu.Unlock()
+	if lg == nil {
+		return nil
+	}
+	return lg.Status()
+}
+
+// javaService runs a Java Service as a lifecycle service.
+type javaService struct{ svc Service }
+
+func (s javaService) SignalsReady() bool { return true }
+
+func (s javaService) Run(ctx context.Context) error {
+	if s.svc != nil {
+		if err := lifecycle.AsCallback(s.svc.Start); err != nil {
+			return fmt.Errorf("start: %w", err)
+		}
+	}
+	lifecycle.Ready(ctx)
+	<-ctx.Done()
+	if s.svc == nil {
+		return nil
+	}
+	if err := lifecycle.AsCallback(s.svc.Stop); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	return nil
+}
