@@ -240,7 +240,7 @@ func TestStopTimeoutKindNamesTheService(t *testing.T) {
 
 type stuckStop struct{ release chan struct{} }
 
-func (stuckStop) Start() error   { return nil }
+func (stuckStop) Start() error  { return nil }
 func (s stuckStop) Stop() error { <-s.release; return nil }
 
 type javaLogger struct{ c *calls }

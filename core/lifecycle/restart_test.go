@@ -18,8 +18,8 @@ import (
 // flaky is a service that fails every time it is told to over its fail channel.
 type flaky struct {
 	runs    atomic.Int32
-	started chan int      // receives the run number each time Run is entered
-	fail    chan error    // each value ends the current run with that error
+	started chan int   // receives the run number each time Run is entered
+	fail    chan error // each value ends the current run with that error
 }
 
 func newFlaky() *flaky { return &flaky{started: make(chan int, 64), fail: make(chan error)} }
