@@ -1,0 +1,77 @@
+// Command node is nodekit's demo: a Group of services started in order with an
+// observer printing every lifecycle event, stopped in reverse on Ctrl-C or
+// after a few seconds.
+//
+//	go run ./examples/node            # runs for 3 s
+//	go run ./examples/node -for 0     # runs until Ctrl-C
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"nodekit.dev/nodekit/core/lifecycle"
+)
+
+func main() {
+	runFor := flag.Duration("for", 3*time.Second, "stop after this long (0: wait for Ctrl-C)")
+	flag.Parse()
+	if err := run(*runFor); err != nil {
+		fmt.Fprintln(os.Stderr, "node:", err)
+		os.Exit(1)
+	}
+}
+
+func run(runFor time.Duration) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	g := lifecycle.NewGroup(lifecycle.WithLogger(log), lifecycle.WithGroupStopTimeout(5*time.Second))
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		fmt.Printf("%-12s %-8s → %-8s (%s in %s)\n", e.Service, e.From, e.To, e.Duration.Round(time.Microsecond), e.From)
+		return nil
+	}))
+	// store: opens its state before anything else runs; ready when open.
+	if err := g.Add("store", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		lifecycle.Ready(ctx)
+		<-ctx.Done()
+		return nil
+	})); err != nil {
+		return err
+	}
+	// heartbeat: a periodic job, restarted with backoff if it ever fails.
+	if err := g.Add("heartbeat", lifecycle.ServiceFunc(func(ctx context.Context) error {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+				fmt.Printf("heartbeat    beat %d\n", n)
+			}
+		}
+	}), lifecycle.WithRestart(lifecycle.RestartPolicy{})); err != nil {
+		return err
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if runFor > 0 {
+		ctx, cancel = context.WithTimeout(ctx, runFor)
+		defer cancel()
+	}
+	h := lifecycle.Start("node", g)
+	if err := h.AwaitRunning(ctx); err != nil && ctx.Err() == nil {
+		return err
+	}
+	fmt.Printf("node running (started in %s); stop with Ctrl-C\n", h.StartDuration().Round(time.Microsecond))
+	<-ctx.Done()
+	err := h.Stop()
+	fmt.Printf("node stopped in %s: %v\n", h.StopDuration().Round(time.Microsecond), err)
+	return err
+}
