@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,9 +16,16 @@ type StopBounder interface {
 	StopBound() time.Duration
 }
 
+// ActivityReporter is implemented by services that can say what they are busy
+// with ("persister", "handler"); a stop timeout error includes it.
+type ActivityReporter interface {
+	Activity() string
+}
+
 // Handle controls one running service: see Start.
 type Handle struct {
 	name        string
+	svc         Service
 	cancel      context.CancelFunc
 	stopTimeout time.Duration
 	ready, done chan struct{}
@@ -46,7 +54,7 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		_ = g.Add(name, svc, opts...) // cannot fail: one service in a new group
 		svc = g
 	}
-	h := &Handle{name: name, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
+	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
 	h.stopTimeout = o.stopTimeout
 	if b, ok := svc.(StopBounder); ok && !hasStopTimeout(opts) {
 		h.stopTimeout = b.StopBound() + time.Second
@@ -117,6 +125,17 @@ func (h *Handle) Name() string { return h.name }
 // run it would wait for is waiting for that callback; Join elsewhere reports
 // the outcome.
 func (h *Handle) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), h.stopTimeout)
+	defer cancel()
+	return h.StopContext(ctx)
+}
+
+// StopContext is Stop with the caller's deadline instead of the stop timeout.
+// If ctx's deadline passes first, the outcome becomes a *TimeoutError naming
+// the service and what it was busy with (see ActivityReporter). If ctx is
+// cancelled first, StopContext returns an error wrapping context.Canceled and
+// the outcome is left to Join.
+func (h *Handle) StopContext(ctx context.Context) error {
 	h.stopOnce.Do(func() {
 		h.mu.Lock()
 		h.stopAt = time.Now()
@@ -129,14 +148,29 @@ func (h *Handle) Stop() error {
 	if inCallback() {
 		return nil
 	}
-	t := time.NewTimer(h.stopTimeout)
-	defer t.Stop()
+	var budget time.Duration
+	if d, ok := ctx.Deadline(); ok {
+		budget = time.Until(d)
+	}
 	select {
 	case <-h.done:
-	case <-t.C:
-		h.finish(&TimeoutError{Stop: true, Names: []string{h.name}, Timeout: h.stopTimeout})
+	case <-ctx.Done():
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("stop %q abandoned: %w", h.name, ctx.Err())
+		}
+		h.finish(&TimeoutError{Stop: true, Names: []string{h.describe()}, Timeout: budget.Round(time.Millisecond)})
 	}
 	return h.Join()
+}
+
+// describe names the service and, if it reports one, its current activity.
+func (h *Handle) describe() string {
+	if a, ok := h.svc.(ActivityReporter); ok {
+		if act := a.Activity(); act != "" {
+			return fmt.Sprintf("%s (in %s)", h.name, act)
+		}
+	}
+	return h.name
 }
 
 // Join waits until the service has ended (or its stop timed out) and returns

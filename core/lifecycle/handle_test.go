@@ -151,3 +151,33 @@ func TestStateStrings(t *testing.T) {
 	assert.True(t, lifecycle.Failed.Terminal())
 	assert.False(t, lifecycle.Stopping.Terminal())
 }
+
+type busyService struct{ release chan struct{} }
+
+func (b busyService) Run(context.Context) error { <-b.release; return nil }
+func (busyService) Activity() string            { return "persister" }
+
+func TestStopContextDeadlineNamesActivity(t *testing.T) {
+	release := make(chan struct{})
+	h := lifecycle.Start("processor", busyService{release})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := h.StopContext(ctx)
+	assert.ErrorIs(t, err, lifecycle.ErrStopTimeout)
+	assert.NotErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "processor (in persister)")
+	close(release)
+	<-h.Done()
+}
+
+func TestStopContextCancelledIsNotATimeout(t *testing.T) {
+	release := make(chan struct{})
+	h := lifecycle.Start("svc", busyService{release})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := h.StopContext(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, lifecycle.ErrStopTimeout)
+	close(release)
+	assert.NoError(t, h.Join(), "the outcome was left to the service")
+}
