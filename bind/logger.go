@@ -29,18 +29,18 @@ func slogFor(l Logger) *slog.Logger {
 	if l == nil {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return slog.New(&javaHandler{l: l})
+	return slog.New(&logHandler{l: l})
 }
 
-// javaHandler is a slog.Handler that hands each record to a Java Logger.
-type javaHandler struct {
+// logHandler is a slog.Handler that hands each record to a Java Logger.
+type logHandler struct {
 	l     Logger
 	attrs []slog.Attr
 }
 
-func (h *javaHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logHandler) Enabled(context.Context, slog.Level) bool { return true }
 
-func (h *javaHandler) Handle(_ context.Context, r slog.Record) error {
+func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	b.WriteString(r.Message)
 	write := func(a slog.Attr) bool {
@@ -62,8 +62,8 @@ func (h *javaHandler) Handle(_ context.Context, r slog.Record) error {
 	return err
 }
 
-func (h *javaHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &javaHandler{l: h.l, attrs: append(append([]slog.Attr(nil), h.attrs...), attrs...)}
+func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &logHandler{l: h.l, attrs: append(append([]slog.Attr(nil), h.attrs...), attrs...)}
 }
 
-func (h *javaHandler) WithGroup(string) slog.Handler { return h }
+func (h *logHandler) WithGroup(string) slog.Handler { return h }

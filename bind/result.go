@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime/debug"
 
 	"nodekit.dev/nodekit/core/lifecycle"
+	"nodekit.dev/nodekit/core/processor"
 )
 
 // Error kinds: the stable integer in a Result, one per kind of outcome. New
@@ -66,6 +68,8 @@ func kindOf(err error) int {
 	}
 	var pe *lifecycle.PanicError
 	switch {
+	case errors.Is(err, processor.ErrPersist):
+		return KindPersist
 	case errors.As(err, &pe):
 		return KindPanic
 	case errors.Is(err, lifecycle.ErrAborted):
@@ -92,3 +96,5 @@ func guard(errp *error) {
 		*errp = &lifecycle.PanicError{Value: v, Stack: debug.Stack()}
 	}
 }
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -1,0 +1,182 @@
+package nodekit
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"nodekit.dev/nodekit/core/lifecycle"
+	"nodekit.dev/nodekit/core/processor"
+)
+
+// KindPersist is the Result kind of a processor that stopped because its
+// persister failed (an exception from Persister.persist).
+const KindPersist = 9
+
+// Persister stores the processor's state. Implement it in Java, or use a
+// FilePersister. An exception stops the processor with KindPersist.
+type Persister interface {
+	Persist(key string, data []byte) error
+}
+
+// EventHandler receives the events submitted to a processor, one at a time and
+// in order, on the processor's thread. An exception means "not handled yet":
+// the same event is offered again later, after a backoff, before any later
+// event. Pass null to drop events.
+type EventHandler interface {
+	HandleEvent(event []byte) error
+}
+
+// TimerCallback is a periodic callback of a processor (see
+// ProcessorConfig.addTimer). An exception is logged and counted.
+type TimerCallback interface {
+	Fire(nowUnixMillis int64) error
+}
+
+// ProcessorConfig configures StartProcessor; zero fields keep the defaults.
+type ProcessorConfig struct {
+	StateKey              string // key of the state in the persister; default "state"
+	RetryBackoffMillis    int64  // first delay before a refused event comes again; default 100
+	MaxRetryBackoffMillis int64  // default 10000
+	StopTimeoutMillis     int64  // bound on stop(), final persist included; default 10000
+	// InitialState is the state the processor starts from, as loaded (for
+	// instance with FilePersister.load): it is not persisted until it changes.
+	InitialState []byte
+	timers       []processor.Timer
+}
+
+// NewProcessorConfig returns a config with every field at its default.
+func NewProcessorConfig() *ProcessorConfig { return &ProcessorConfig{} }
+
+// AddTimer adds a periodic callback, first fired intervalMillis after start.
+func (c *ProcessorConfig) AddTimer(name string, intervalMillis int64, callback TimerCallback) error {
+	if callback == nil || intervalMillis <= 0 {
+		return fmt.Errorf("timer %q: need a callback and a positive interval (got %d ms)", name, intervalMillis)
+	}
+	c.timers = append(c.timers, processor.Timer{Name: name, Interval: time.Duration(intervalMillis) * time.Millisecond,
+		Fire: func(now time.Time) error {
+			return lifecycle.AsCallback(func() error { return callback.Fire(now.UnixMilli()) })
+		}})
+	return nil
+}
+
+// Processor is a running background processor: see core/processor. Submit
+// events, hand it new state snapshots, read its counters, and stop() it.
+type Processor struct {
+	*proc // what a cleanup may stop: goroutines never hold *Processor itself
+}
+
+type proc struct {
+	h     *processor.Handle
+	queue *processor.Queue
+	state *processor.Blob
+}
+
+// StartProcessor starts a processor. config, persister, handler and logger may
+// all be null: defaults, no persistence, events dropped, no logs.
+func StartProcessor(config *ProcessorConfig, persister Persister, handler EventHandler, logger Logger) (p *Processor, err error) {
+	defer guard(&err)
+	if config == nil {
+		config = NewProcessorConfig()
+	}
+	pc := &proc{queue: processor.NewQueue(), state: processor.NewBlob(append([]byte(nil), config.InitialState...))}
+	cfg := processor.Config{
+		Sources:         []processor.Source{pc.queue},
+		State:           pc.state,
+		StateKey:        config.StateKey,
+		Timers:          append([]processor.Timer(nil), config.timers...),
+		RetryBackoff:    time.Duration(config.RetryBackoffMillis) * time.Millisecond,
+		MaxRetryBackoff: time.Duration(config.MaxRetryBackoffMillis) * time.Millisecond,
+		Logger:          slogFor(logger),
+	}
+	if persister != nil {
+		cfg.Persister = javaPersister{persister}
+	}
+	if handler != nil {
+		cfg.Handler = javaHandler{handler}
+	}
+	var opts []lifecycle.Option
+	if config.StopTimeoutMillis > 0 {
+		opts = append(opts, lifecycle.WithStopTimeout(time.Duration(config.StopTimeoutMillis)*time.Millisecond))
+	}
+	pc.h = processor.Start(cfg, opts...)
+	p = &Processor{pc}
+	runtime.AddCleanup(p, func(pc *proc) { go pc.h.Stop() }, pc) //nolint:errcheck // nobody is left to receive the result
+	return p, nil
+}
+
+// Submit queues an event (the bytes are copied) and wakes the processor.
+func (p *Processor) Submit(event []byte) { p.queue.Push(append([]byte(nil), event...)) }
+
+// UpdateState replaces the state with a copy of snapshot and marks it dirty:
+// the processor persists it on its next pass, and on stop at the latest.
+func (p *Processor) UpdateState(snapshot []byte) { p.state.Set(snapshot) }
+
+// Join blocks until the processor has stopped and returns the outcome.
+func (p *Processor) Join() *Result { return resultOf(p.h.Join()) }
+
+// Stop stops the processor after a final persist (if the state changed) and
+// returns the outcome, the same as Join. Idempotent and safe from any thread;
+// from inside a callback it only requests the stop.
+func (p *Processor) Stop() *Result { return resultOf(p.h.Stop()) }
+
+// State returns the processor's State* constant.
+func (p *Processor) State() int { return int(p.h.State()) }
+
+// Counters returns a snapshot of the processor's running totals.
+func (p *Processor) Counters() *ProcessorCounters {
+	c := p.h.Counters()
+	return &ProcessorCounters{
+		Passes: int64(c.Passes), EventsHandled: int64(c.Handled), Retries: int64(c.Retries),
+		Persists: int64(c.Persists), PersistFailures: int64(c.PersistFailures),
+		TimerFires: int64(c.TimerFires), TimerFailures: int64(c.TimerFailures),
+		Resumes: int64(c.Resumes), LastPersistNanos: int64(c.LastPersist),
+	}
+}
+
+// ProcessorCounters is a snapshot of a processor's running totals.
+type ProcessorCounters struct {
+	Passes, EventsHandled, Retries, Persists, PersistFailures int64
+	TimerFires, TimerFailures, Resumes, LastPersistNanos      int64
+}
+
+type javaPersister struct{ p Persister }
+
+func (j javaPersister) Persist(key string, data []byte) error {
+	return lifecycle.AsCallback(func() error { return j.p.Persist(key, data) })
+}
+
+type javaHandler struct{ h EventHandler }
+
+func (j javaHandler) Handle(e processor.Event) error {
+	return lifecycle.AsCallback(func() error { return j.h.HandleEvent(e.([]byte)) })
+}
+
+// FilePersister is the file-system persister of core/processor: each key is
+// one file in a directory, written atomically with a checksum. Pass it to
+// StartProcessor as the Persister, and Load the state back on start.
+type FilePersister struct {
+	fp *processor.FilesystemPersister
+}
+
+// NewFilePersister opens (creating if needed) the directory dir.
+func NewFilePersister(dir string) (*FilePersister, error) {
+	fp, err := processor.NewFilesystemPersister(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &FilePersister{fp: fp}, nil
+}
+
+// Persist writes data under key atomically.
+func (f *FilePersister) Persist(key string, data []byte) error { return f.fp.Persist(key, data) }
+
+// Load returns the data last persisted under key, or null if there is none.
+// A corrupt or truncated file throws; it is never treated as empty.
+func (f *FilePersister) Load(key string) ([]byte, error) {
+	data, err := f.fp.Load(key)
+	if isNotExist(err) {
+		return nil, nil
+	}
+	return data, err
+}

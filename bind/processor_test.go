@@ -1,0 +1,163 @@
+package nodekit
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type memStore struct {
+	mu     sync.Mutex
+	data   map[string]string
+	fail   error
+	writes chan string
+}
+
+func newMemStore() *memStore { return &memStore{data: map[string]string{}, writes: make(chan string, 100)} }
+
+func (m *memStore) Persist(key string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	m.data[key] = string(data)
+	m.writes <- key + "=" + string(data)
+	return nil
+}
+
+type handlerFunc func([]byte) error
+
+func (f handlerFunc) HandleEvent(e []byte) error { return f(e) }
+
+func TestProcessorFacadeHandlesEventsAndPersists(t *testing.T) {
+	store := newMemStore()
+	got := make(chan string, 10)
+	cfg := NewProcessorConfig()
+	cfg.StateKey = "wallet"
+	cfg.InitialState = []byte("loaded")
+	p, err := StartProcessor(cfg, store, handlerFunc(func(e []byte) error { got <- string(e); return nil }), nil)
+	require.NoError(t, err)
+	buf := []byte("hello")
+	p.Submit(buf)
+	buf[0] = 'j' // the processor kept a copy
+	assert.Equal(t, "hello", <-got)
+	p.UpdateState([]byte("v1"))
+	assert.Equal(t, "wallet=v1", <-store.writes)
+	res := p.Stop()
+	assert.True(t, res.IsOk(), res.String())
+	c := p.Counters()
+	assert.Equal(t, int64(1), c.EventsHandled)
+	assert.Equal(t, int64(1), c.Persists)
+	assert.Equal(t, StateStopped, p.State())
+}
+
+func TestProcessorFacadeNullEverything(t *testing.T) {
+	p, err := StartProcessor(nil, nil, nil, nil)
+	require.NoError(t, err)
+	p.Submit([]byte("dropped"))
+	p.UpdateState([]byte("kept nowhere"))
+	assert.True(t, p.Stop().IsOk())
+	assert.True(t, p.Join().IsOk())
+}
+
+func TestProcessorFacadeHandlerExceptionRetries(t *testing.T) {
+	cfg := NewProcessorConfig()
+	cfg.RetryBackoffMillis = 1
+	attempts := make(chan int, 10)
+	n := 0
+	p, err := StartProcessor(cfg, nil, handlerFunc(func(e []byte) error {
+		n++
+		attempts <- n
+		if n < 3 {
+			return errors.New("java.lang.IllegalStateException: not yet")
+		}
+		return nil
+	}), nil)
+	require.NoError(t, err)
+	p.Submit([]byte("x"))
+	for want := 1; want <= 3; want++ {
+		assert.Equal(t, want, <-attempts)
+	}
+	require.True(t, p.Stop().IsOk())
+	assert.Equal(t, int64(2), p.Counters().Retries)
+}
+
+func TestProcessorFacadePersisterExceptionIsKindPersist(t *testing.T) {
+	store := newMemStore()
+	store.fail = errors.New("java.io.IOException: disk full")
+	p, err := StartProcessor(nil, store, nil, nil)
+	require.NoError(t, err)
+	p.UpdateState([]byte("x"))
+	res := p.Join()
+	assert.Equal(t, KindPersist, res.Kind())
+	assert.Contains(t, res.Message(), "java.io.IOException: disk full")
+	assert.Equal(t, res.Message(), p.Stop().Message())
+}
+
+type timerFunc func(int64) error
+
+func (f timerFunc) Fire(now int64) error { return f(now) }
+
+func TestProcessorFacadeTimers(t *testing.T) {
+	cfg := NewProcessorConfig()
+	require.Error(t, cfg.AddTimer("bad", 0, timerFunc(func(int64) error { return nil })))
+	require.Error(t, cfg.AddTimer("null", 10, nil))
+	fired := make(chan int64, 100)
+	require.NoError(t, cfg.AddTimer("tick", 1, timerFunc(func(now int64) error { fired <- now; return nil })))
+	p, err := StartProcessor(cfg, nil, nil, nil)
+	require.NoError(t, err)
+	first, second := <-fired, <-fired
+	assert.Greater(t, second, first-1)
+	require.True(t, p.Stop().IsOk())
+	assert.GreaterOrEqual(t, p.Counters().TimerFires, int64(2))
+}
+
+func TestDroppedProcessorIsStoppedWhenCollected(t *testing.T) {
+	store := newMemStore()
+	var inner *proc // holding the inner part does not keep the facade object alive
+	func() {
+		p, err := StartProcessor(nil, store, nil, nil)
+		require.NoError(t, err)
+		p.UpdateState([]byte("last words"))
+		inner = p.proc
+	}()
+	deadline := time.After(waitTimeout)
+	for inner.h.State() != StateStopped {
+		runtime.GC() // what CollectDropped does after each Java GC
+		select {
+		case <-inner.h.Done():
+		case <-deadline:
+			t.Fatal("the dropped processor was not stopped")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	require.NoError(t, inner.h.Join())
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	assert.Equal(t, "last words", store.data["state"], "persisted by the loop or by the final persist")
+}
+
+func TestFilePersisterLoadsBack(t *testing.T) {
+	dir := t.TempDir()
+	fp, err := NewFilePersister(dir)
+	require.NoError(t, err)
+	data, err := fp.Load("state")
+	require.NoError(t, err)
+	assert.Nil(t, data, "nothing persisted yet")
+	cfg := NewProcessorConfig()
+	p, err := StartProcessor(cfg, fp, nil, nil)
+	require.NoError(t, err)
+	p.UpdateState([]byte("counter=41"))
+	require.True(t, p.Stop().IsOk())
+	data, err = fp.Load("state")
+	require.NoError(t, err)
+	assert.Equal(t, "counter=41", string(data))
+	_, err = NewFilePersister("")
+	assert.Error(t, err)
+}
