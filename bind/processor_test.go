@@ -128,7 +128,7 @@ func TestDroppedProcessorIsStoppedWhenCollected(t *testing.T) {
 		inner = p.proc
 	}()
 	deadline := time.After(waitTimeout)
-	for inner.h.State() != StateStopped {
+	for int(inner.h.State()) != StateStopped {
 		runtime.GC() // what CollectDropped does after each Java GC
 		select {
 		case <-inner.h.Done():
