@@ -53,7 +53,9 @@ func (g *Group) Add(name string, svc Service, opts ...Option) error {
 		return fmt.Errorf("add %q: %w", name, ErrDuplicateName)
 	}
 	g.names[name] = true
-	g.entries = append(g.entries, &entry{name: name, svc: svc, opts: buildServiceOptions(opts), signals: signalsReady(svc)})
+	e := &entry{name: name, svc: svc, signals: signalsReady(svc)}
+	e.opts.apply(opts)
+	g.entries = append(g.entries, e)
 	return nil
 }
 
@@ -110,12 +112,12 @@ type entry struct {
 	startDur atomic.Int64          // read by Status
 	stopDur  atomic.Int64          // read by Status
 
-	since      time.Time // when state was entered
-	gen        int       // number of the current Run invocation
-	live       bool      // the current Run invocation has not returned
-	cancelled  bool      // the group cancelled the current invocation
-	wasRunning bool      // reached Running at least once
-	cancel     context.CancelFunc
+	since      time.Time   // when state was entered
+	gen        int         // number of the current Run invocation
+	live       bool        // the current Run invocation has not returned
+	cancelled  bool        // the group cancelled the current invocation
+	wasRunning bool        // reached Running at least once
+	ctx        *serviceCtx // of the current invocation
 	fails      failures
 	restartAt  time.Time // non-zero: a restart is pending
 }
@@ -138,6 +140,7 @@ type run struct {
 	notes    chan note
 	aborts   chan *AbortError
 	disp     *dispatcher
+	events   []Event     // not yet handed to the dispatcher: see flush
 	restarts clock.Timer // armed for the earliest pending restart
 }
 
@@ -219,6 +222,7 @@ func (r *run) awaitReady(e *entry) error {
 	t := r.clock.NewTimer(e.opts.startTimeout)
 	defer t.Stop()
 	for State(e.state.Load()) == Starting {
+		r.flush()
 		select {
 		case <-r.ctx.Done():
 			return nil
@@ -240,6 +244,7 @@ func (r *run) awaitReady(e *entry) error {
 // loop runs until the group must stop, and returns why.
 func (r *run) loop() error {
 	for {
+		r.flush()
 		select {
 		case <-r.ctx.Done():
 			return nil
@@ -259,19 +264,23 @@ func (r *run) loop() error {
 func (r *run) launch(e *entry) {
 	e.gen++
 	gen := e.gen
-	ctx, cancel := context.WithCancel(r.base)
-	e.cancel, e.live, e.cancelled, e.restartAt = cancel, true, false, time.Time{}
+	var onReady func()
 	if e.signals {
-		ctx = withReady(ctx, func() { r.notes <- note{e: e, gen: gen, ready: true} })
+		onReady = func() { r.notes <- note{e: e, gen: gen, ready: true} }
 	}
+	ctx := newServiceCtx(r.base, onReady)
+	e.ctx, e.live, e.cancelled, e.restartAt = ctx, true, false, time.Time{}
 	r.transition(e, Starting, nil)
-	go func() {
-		err := Protect(func() error { return e.svc.Run(ctx) })
-		r.notes <- note{e: e, gen: gen, err: err}
-	}()
+	go r.invoke(e, gen, ctx)
 	if !e.signals {
 		r.transition(e, Running, nil)
 	}
+}
+
+// invoke is the goroutine of one Run invocation.
+func (r *run) invoke(e *entry, gen int, ctx *serviceCtx) {
+	err := Protect(func() error { return e.svc.Run(ctx) })
+	r.notes <- note{e: e, gen: gen, err: err}
 }
 
 // handle applies a note. With restart set, a failure of a service that has
@@ -289,7 +298,7 @@ func (r *run) handle(n note, restart bool) error {
 		return nil
 	}
 	e.live = false
-	e.cancel()
+	e.ctx.cancel()
 	if n.err == nil || (e.cancelled && errors.Is(n.err, context.Canceled)) {
 		r.transition(e, Stopped, nil)
 		return nil
@@ -370,7 +379,8 @@ func (r *run) stopAll(deadline time.Time) error {
 		}
 		r.transition(e, Stopping, nil)
 		e.cancelled = true
-		e.cancel()
+		e.ctx.cancel()
+		r.flush()
 		budget := min(e.opts.stopTimeout, deadline.Sub(r.clock.Now()))
 		if timer == nil {
 			timer = r.clock.NewTimer(budget)
@@ -401,6 +411,7 @@ func (r *run) stopAll(deadline time.Time) error {
 
 // closeDispatcher lets the observers finish the queued events, until deadline.
 func (r *run) closeDispatcher(deadline time.Time) error {
+	r.flush()
 	r.disp.close()
 	t := r.clock.NewTimer(max(deadline.Sub(r.clock.Now()), 0))
 	defer t.Stop()
@@ -427,9 +438,21 @@ func (r *run) transition(e *entry, to State, err error) {
 		e.stopDur.Store(int64(d))
 	}
 	if err != nil {
-		e.lastErr.Store(&err)
+		cause := err // a copy, so that err itself does not escape on every call
+		e.lastErr.Store(&cause)
 	}
 	if !r.g.observers.empty() {
-		r.disp.emit(Event{Service: e.name, From: from, To: to, Duration: d, Err: err, At: now})
+		r.events = append(r.events, Event{Service: e.name, From: from, To: to, Duration: d, Err: err, At: now})
+	}
+}
+
+// flush hands the events gathered so far to the dispatcher. The group
+// goroutine calls it before it blocks, so that observers get events promptly
+// and the dispatcher's lock is taken once per batch, not once per event.
+func (r *run) flush() {
+	if len(r.events) > 0 {
+		r.disp.emit(r.events)
+		clear(r.events)
+		r.events = r.events[:0]
 	}
 }

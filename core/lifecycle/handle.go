@@ -48,7 +48,8 @@ type Handle struct {
 // DefaultStopTimeout, or a StopBounder's own bound plus one second); with
 // WithRestart the service runs inside a one-service Group that restarts it.
 func Start(name string, svc Service, opts ...Option) *Handle {
-	o := buildServiceOptions(opts)
+	var o serviceOptions
+	o.apply(opts)
 	if o.restart != nil {
 		g := NewGroup()
 		_ = g.Add(name, svc, opts...) // cannot fail: one service in a new group
@@ -63,7 +64,7 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	if signalsReady(svc) {
-		ctx = withReady(ctx, h.markReady)
+		ctx = context.WithValue(ctx, readyKey{}, readyMarker(h))
 	} else {
 		h.markReady()
 	}

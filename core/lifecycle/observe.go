@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -122,14 +123,17 @@ func newDispatcher(obs *observerList, log *slog.Logger, abort func(*AbortError))
 	return d
 }
 
-// emit queues e; it never blocks on observers.
-func (d *dispatcher) emit(e Event) {
+// emit queues events, in order; it never blocks on observers.
+func (d *dispatcher) emit(events []Event) {
 	d.mu.Lock()
-	d.queue = append(d.queue, e)
+	wasEmpty := len(d.queue) == 0
+	d.queue = append(d.queue, events...)
 	d.mu.Unlock()
-	select {
-	case d.wake <- struct{}{}:
-	default:
+	if wasEmpty { // otherwise the dispatcher has a wake pending or is draining
+		select {
+		case d.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -182,7 +186,7 @@ func (d *dispatcher) deliver(e Event) {
 		if !start {
 			o = list[len(list)-1-i]
 		}
-		err := Protect(func() error { return o.obs.Observe(e) })
+		err := observe(o.obs, e)
 		if err == nil {
 			continue
 		}
@@ -192,4 +196,14 @@ func (d *dispatcher) deliver(e Event) {
 		}
 		d.abort(&AbortError{Event: e, Priority: o.priority, Err: err})
 	}
+}
+
+// observe calls obs.Observe(e), turning a panic into a *PanicError.
+func observe(obs Observer, e Event) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return obs.Observe(e)
 }

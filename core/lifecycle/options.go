@@ -23,12 +23,12 @@ type serviceOptions struct {
 	restart      *RestartPolicy
 }
 
-func buildServiceOptions(opts []Option) serviceOptions {
-	o := serviceOptions{startTimeout: DefaultStartTimeout, stopTimeout: DefaultStopTimeout}
+// apply sets o to the defaults overridden by opts.
+func (o *serviceOptions) apply(opts []Option) {
+	*o = serviceOptions{startTimeout: DefaultStartTimeout, stopTimeout: DefaultStopTimeout}
 	for _, opt := range opts {
-		opt(&o)
+		opt(o)
 	}
-	return o
 }
 
 // WithStartTimeout bounds how long a service that signals readiness may take

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"sync"
+	"sync/atomic"
 )
 
 // A Service is anything that runs until it is told to stop.
@@ -51,17 +51,59 @@ func signalsReady(svc Service) bool {
 
 type readyKey struct{}
 
+// readyMarker is what Ready finds in a context that nodekit gave to a Run.
+type readyMarker interface{ markReady() }
+
 // Ready marks the service whose Run received ctx as running. Calls after the
 // first, and calls with a context that did not come from nodekit, do nothing.
 func Ready(ctx context.Context) {
-	if f, ok := ctx.Value(readyKey{}).(func()); ok {
-		f()
+	if m, ok := ctx.Value(readyKey{}).(readyMarker); ok {
+		m.markReady()
 	}
 }
 
-// withReady returns ctx carrying a once-only notification.
-func withReady(ctx context.Context, notify func()) context.Context {
-	return context.WithValue(ctx, readyKey{}, sync.OnceFunc(notify))
+// serviceCtx is the context a Group passes to one Run of a service: the
+// group's context without its cancellation (services are cancelled one by
+// one, in reverse), its own done channel made up front, and the readiness
+// notification. It costs two allocations where WithCancel+WithValue cost six.
+type serviceCtx struct {
+	context.Context
+	done      chan struct{}
+	closed    atomic.Bool
+	readySent atomic.Bool
+	onReady   func() // nil for services that do not signal readiness
+}
+
+func newServiceCtx(parent context.Context, onReady func()) *serviceCtx {
+	return &serviceCtx{Context: parent, done: make(chan struct{}), onReady: onReady}
+}
+
+func (c *serviceCtx) Done() <-chan struct{} { return c.done }
+
+func (c *serviceCtx) Err() error {
+	if c.closed.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *serviceCtx) Value(key any) any {
+	if key == (readyKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func (c *serviceCtx) cancel() {
+	if c.closed.CompareAndSwap(false, true) {
+		close(c.done)
+	}
+}
+
+func (c *serviceCtx) markReady() {
+	if c.onReady != nil && c.readySent.CompareAndSwap(false, true) {
+		c.onReady()
+	}
 }
 
 // PanicError is a panic recovered from user code (a service, an observer, a
