@@ -327,6 +327,10 @@ func (l *loop) pass() error {
 	p := l.p
 	p.passes.Add(1)
 	defer p.activity.Store(nil)
+	select { // this pass covers every wake that came before it
+	case <-p.wake:
+	default:
+	}
 	now := p.cfg.Clock.Now()
 	if err := l.detectSuspend(now); err != nil {
 		return err

@@ -1,6 +1,7 @@
-// Command node is nodekit's demo: a Group of services started in order with an
-// observer printing every lifecycle event, stopped in reverse on Ctrl-C or
-// after a few seconds.
+// Command node is nodekit's demo: a Group of services (a store, the background
+// processor persisting to disk, a heartbeat) started in order with an observer
+// printing every lifecycle event, stopped in reverse on Ctrl-C or after a few
+// seconds.
 //
 //	go run ./examples/node            # runs for 3 s
 //	go run ./examples/node -for 0     # runs until Ctrl-C
@@ -13,10 +14,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"nodekit.dev/nodekit/core/lifecycle"
+	"nodekit.dev/nodekit/core/processor"
 )
 
 func main() {
@@ -41,6 +44,28 @@ func run(runFor time.Duration) error {
 		<-ctx.Done()
 		return nil
 	})); err != nil {
+		return err
+	}
+	// processor: the node's background loop, persisting its state to disk;
+	// a timer ticks every second, as a p2p node's ping would.
+	store, err := processor.NewFilesystemPersister(filepath.Join(os.TempDir(), "nodekit-demo"))
+	if err != nil {
+		return err
+	}
+	state := processor.NewBlob(nil)
+	events := processor.NewQueue()
+	proc := processor.New(processor.Config{
+		Sources: []processor.Source{events}, State: state, Persister: store, Logger: log,
+		Handler: processor.HandlerFunc(func(e processor.Event) error {
+			state.Set([]byte(fmt.Sprint("last event: ", e)))
+			return nil
+		}),
+		Timers: []processor.Timer{{Name: "ping", Interval: time.Second, Fire: func(now time.Time) error {
+			events.Push(now.Format(time.TimeOnly))
+			return nil
+		}}},
+	})
+	if err := g.Add("processor", proc); err != nil {
 		return err
 	}
 	// heartbeat: a periodic job, restarted with backoff if it ever fails.
@@ -71,7 +96,9 @@ func run(runFor time.Duration) error {
 	}
 	fmt.Printf("node running (started in %s); stop with Ctrl-C\n", h.StartDuration().Round(time.Microsecond))
 	<-ctx.Done()
-	err := h.Stop()
-	fmt.Printf("node stopped in %s: %v\n", h.StopDuration().Round(time.Microsecond), err)
+	err = h.Stop()
+	c := proc.Counters()
+	fmt.Printf("node stopped in %s: %v (processor: %d events, %d persists, %d passes; state %q in %s)\n",
+		h.StopDuration().Round(time.Microsecond), err, c.Handled, c.Persists, c.Passes, state.Get(), store.Dir())
 	return err
 }

@@ -1,0 +1,87 @@
+// Command processor counts events in a background processor whose state is
+// persisted with a FilesystemPersister: run it twice and the second run
+// continues where the first stopped.
+//
+//	go run ./examples/processor               # state in $TMPDIR/nodekit-processor-example
+//	go run ./examples/processor -dir ./state -for 5s
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"nodekit.dev/nodekit/core/processor"
+)
+
+func main() {
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "nodekit-processor-example"), "state directory")
+	runFor := flag.Duration("for", 2*time.Second, "stop after this long (0: wait for Ctrl-C)")
+	flag.Parse()
+	if err := run(*dir, *runFor); err != nil {
+		fmt.Fprintln(os.Stderr, "processor:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string, runFor time.Duration) error {
+	store, err := processor.NewFilesystemPersister(dir)
+	if err != nil {
+		return err
+	}
+	// A missing file is a first run; a corrupt one is an error, never "empty".
+	data, err := store.Load("counter")
+	count := 0
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Println("first run: counting from 0 in", dir)
+	case err != nil:
+		return err
+	default:
+		if count, err = strconv.Atoi(string(data)); err != nil {
+			return fmt.Errorf("counter file holds %q: %w", data, err)
+		}
+		fmt.Println("resuming at", count, "from", dir)
+	}
+
+	state := processor.NewBlob(data)
+	events := processor.NewQueue()
+	h := processor.Start(processor.Config{
+		Sources:   []processor.Source{events},
+		State:     state,
+		Persister: store,
+		StateKey:  "counter",
+		Handler: processor.HandlerFunc(func(e processor.Event) error {
+			count++
+			state.Set([]byte(strconv.Itoa(count))) // dirty: persisted after this pass
+			return nil
+		}),
+		Timers: []processor.Timer{{Name: "tick", Interval: 250 * time.Millisecond, Fire: func(now time.Time) error {
+			events.Push(now)
+			return nil
+		}}},
+	})
+
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt)
+	var deadline <-chan time.Time
+	if runFor > 0 {
+		deadline = time.After(runFor)
+	}
+	select {
+	case <-stop:
+	case <-deadline:
+	case <-h.Done():
+	}
+	err = h.Stop()
+	c := h.Counters()
+	fmt.Printf("stopped at %s: %d events, %d persists (last took %s), %d passes; err=%v\n",
+		state.Get(), c.Handled, c.Persists, c.LastPersist.Round(time.Microsecond), c.Passes, err)
+	return err
+}
