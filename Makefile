@@ -1,0 +1,47 @@
+# nodekit build entry points. The real work is in scripts/ (see the comments
+# there); this file only names it. Needs Go, a JDK (17+), Maven, gcc and make.
+#
+#   make test           Go tests (race), Android check, Java + Kotlin tests
+#   make jar            build/nodekit.jar: bindings + libgojni.so for this machine
+#   make aar            build/nodekit.aar (needs an Android SDK + NDK)
+#   make android-check  generated Java compiles against android.jar
+#   make demo / bench   run the Go example / the benchmarks
+
+SHELL := /usr/bin/env bash
+GO ?= go
+# Passed to `go test -benchtime` in bench/ (e.g. make bench BENCHTIME=3s).
+BENCHTIME ?= 1s
+
+.PHONY: all test test-go test-java android-check jar aar demo bench clean
+# The targets share build/ (android-check and test-java both regenerate
+# build/_gobind): never run them side by side, even under make -j.
+.NOTPARALLEL:
+
+all: jar
+
+test: test-go android-check test-java
+
+test-go:
+	$(GO) test -race -count=1 ./...
+
+# Builds the native library and the jar, then runs the Java and Kotlin tests.
+test-java:
+	scripts/build-jvm.sh --test
+
+android-check:
+	scripts/android-check.sh
+
+jar:
+	scripts/build-jvm.sh
+
+aar:
+	@scripts/build-aar.sh
+
+demo:
+	$(GO) run ./examples/node
+
+bench:
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) ./...
+
+clean:
+	rm -rf build java/target

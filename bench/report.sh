@@ -1,0 +1,104 @@
+#!/bin/sh
+# report.sh runs the side-by-side lifecycle benchmarks and prints, for each
+# library, the median µs/service over the runs and its ratio to nodekit.
+#
+# Usage (from the repository root, as `make bench` does):
+#   cd bench && ./report.sh
+# Environment:
+#   COUNT=5          runs per benchmark (-count)
+#   BENCH=.          benchmark regexp (-bench)
+#   BENCHTIME=1s     -benchtime
+#   GOTEST_FLAGS=    extra flags for go test (e.g. -tags nodekit)
+# The raw `go test` output is printed first; it is benchstat input as is.
+set -eu
+cd "$(dirname "$0")"
+
+COUNT=${COUNT:-5}
+BENCH=${BENCH:-.}
+BENCHTIME=${BENCHTIME:-1s}
+
+raw=$(mktemp "${TMPDIR:-/tmp}/nodekit-bench.XXXXXX")
+trap 'rm -f "$raw"' EXIT INT TERM
+
+# shellcheck disable=SC2086 # GOTEST_FLAGS is a list of flags.
+if ! go test -run '^$' -bench "$BENCH" -benchmem -count="$COUNT" \
+	-benchtime="$BENCHTIME" ${GOTEST_FLAGS:-} . >"$raw" 2>&1; then
+	cat "$raw"
+	echo "report.sh: go test failed" >&2
+	exit 1
+fi
+cat "$raw"
+echo
+
+awk -v count="$COUNT" '
+function median(key,    n, i, j, a, t) {
+	n = cnt[key]
+	for (i = 1; i <= n; i++) a[i] = val[key, i]
+	for (i = 2; i <= n; i++) {            # insertion sort, n is small
+		t = a[i]
+		for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+	if (n % 2) return a[(n + 1) / 2]
+	return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function minmax(key,    i, lo, hi) {
+	lo = hi = val[key, 1]
+	for (i = 2; i <= cnt[key]; i++) {
+		if (val[key, i] < lo) lo = val[key, i]
+		if (val[key, i] > hi) hi = val[key, i]
+	}
+	return sprintf("%.2f-%.2f", lo, hi)
+}
+function add(key, v) { cnt[key]++; val[key, cnt[key]] = v }
+function label(name) {
+	if (name == "Nodekit/observer") return "nodekit Group, observer"
+	if (name == "Nodekit/no-observer") return "nodekit Group, no observer"
+	if (name == "Nodekit/observer-prebuilt") return "nodekit Start+Stop, observer"
+	if (name == "Errgroup") return "errgroup"
+	if (name == "OklogRun") return "oklog/run"
+	if (name == "Suture") return "suture v4"
+	if (name == "FxStartStop") return "fx Start+Stop"
+	if (name == "FxNewStartStop") return "fx New+Start+Stop"
+	return name
+}
+/^Benchmark/ {
+	name = $1
+	sub(/^Benchmark/, "", name)
+	sub(/-[0-9]+$/, "", name)             # GOMAXPROCS suffix
+	if (!(name in seen)) { seen[name] = 1; order[++nnames] = name }
+	for (i = 3; i < NF; i += 2) {
+		if ($(i + 1) == "µs/service") add(name SUBSEP "us", $i)
+		if ($(i + 1) == "allocs/op") add(name SUBSEP "allocs", $i)
+		if ($(i + 1) == "B/op") add(name SUBSEP "bytes", $i)
+	}
+}
+END {
+	ref = "Nodekit/observer"
+	hasref = ((ref SUBSEP "us") in cnt)
+	if (hasref) refus = median(ref SUBSEP "us")
+	printf "Lifecycle: start N=1000 no-op services, wait until all run, stop all, wait until all exited.\n"
+	printf "Median of %s runs (us = µs). \"x nodekit\" = library ÷ nodekit with observer: < 1 is cheaper than nodekit, > 1 dearer.\n\n", count
+	printf "%-28s %12s %14s %14s %12s %12s\n", "library", "us/service", "min-max", "allocs/svc", "B/svc", "x nodekit"
+	printf "%-28s %12s %14s %14s %12s %12s\n", "-------", "----------", "-------", "----------", "-----", "---------"
+	# nodekit first, then the others in run order.
+	for (pass = 1; pass <= 2; pass++) {
+		for (k = 1; k <= nnames; k++) {
+			name = order[k]
+			isnk = (name ~ /^Nodekit/)
+			if ((pass == 1) != isnk) continue
+			if (!((name SUBSEP "us") in cnt)) continue
+			us = median(name SUBSEP "us")
+			allocs = ((name SUBSEP "allocs") in cnt) ? sprintf("%.1f", median(name SUBSEP "allocs") / 1000) : "-"
+			bytes = ((name SUBSEP "bytes") in cnt) ? sprintf("%.0f", median(name SUBSEP "bytes") / 1000) : "-"
+			ratio = (hasref && refus > 0) ? sprintf("%.2f", us / refus) : "n/a"
+			printf "%-28s %12.3f %14s %14s %12s %12s\n", label(name), us, minmax(name SUBSEP "us"), allocs, bytes, ratio
+		}
+	}
+	printf "\n"
+	if (hasref) {
+		printf "Target (DESIGN.md): nodekit Group with events ≤ 1 µs/service: %.3f µs → %s\n", refus, (refus <= 1 ? "met" : "NOT met")
+	} else {
+		printf "No nodekit benchmark in this run (bench/nodekit_test.go missing, excluded by a build tag, or filtered out); no ratios.\n"
+	}
+}' "$raw"

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Builds the desktop-JVM flavour of the bindings: libgojni.so for this machine
+# plus the patched Java sources, then the Maven project in java/.
+#
+#   scripts/build-jvm.sh               native lib + jar (tests skipped) -> build/nodekit.jar
+#   scripts/build-jvm.sh --test        native lib + jar + Java/Kotlin tests (mvn verify)
+#   scripts/build-jvm.sh --native-only native lib + Java sources, no Maven
+#
+# gobind writes its glue for Android only; DESIGN.md "Building for the desktop
+# JVM" lists the steps below. Outputs:
+#   build/_jni/                 Go package main (renamed *_android.* files) -> libgojni.so
+#   build/jvm/java/             generated Java, Seq.java patched to use NativeLoader
+#   build/jvm/resources/        libgojni.so at dev/nodekit/jvm/native/<os>-<arch>/
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+
+mode=jar
+case "${1:-}" in
+"") ;;
+--test) mode=test ;;
+--native-only) mode=native ;;
+*) die "usage: $0 [--test|--native-only]" ;;
+esac
+
+"$ROOT/scripts/gobind.sh"
+find_java_home
+
+# --- Go/C side ---------------------------------------------------------------
+# The package must live inside this module so that its imports
+# (nodekit.dev/nodekit/bind, golang.org/x/mobile/bind/seq) resolve against our
+# go.mod and go.sum; "_jni" starts with "_" so ./... patterns skip it.
+JNI="$BUILD/_jni"
+rm -rf "$JNI"
+mkdir -p "$JNI"
+
+# Files named *_android.* only build for GOOS=android: copy them as *_jvm.*.
+for f in "$GOBIND_OUT"/src/gobind/*; do
+	name="$(basename "$f")"
+	cp "$f" "$JNI/${name/_android./_jvm.}"
+done
+(
+	cd "$JNI"
+	# ...and point the #includes at the renamed headers.
+	sed -i 's/_android\.h"/_jvm.h"/' ./*.c ./*.h ./*.go
+	# No liblog on the desktop: scripts/jvm-shim/android/log.h logs to stderr.
+	sed -i '/#cgo LDFLAGS: -llog/d' ./*.go
+	# Go threads that call into Java must attach as daemon threads, or the JVM
+	# never exits after main returns (the attach lasts as long as the OS thread).
+	sed -i 's/->AttachCurrentThread(/->AttachCurrentThreadAsDaemon(/g' seq_jvm.c
+)
+# Fail loudly if a gobind update changed what the edits above rely on.
+grep -q 'AttachCurrentThreadAsDaemon(' "$JNI/seq_jvm.c" || die "seq_jvm.c: AttachCurrentThread call not found (gobind changed?)"
+! grep -q 'AttachCurrentThread(' "$JNI/seq_jvm.c" || die "seq_jvm.c: a non-daemon AttachCurrentThread call is left"
+! grep -qE '_android\.h"|-llog' "$JNI"/* || die "build/_jni: Android-only include or -llog left (gobind changed?)"
+
+# Java's name for this platform, as NativeLoader computes it.
+goos="$(go env GOOS)"
+case "$(go env GOARCH)" in
+amd64) arch=x86_64 ;;
+arm64) arch=aarch64 ;;
+*) arch="$(go env GOARCH)" ;;
+esac
+[[ "$goos" == linux ]] || die "the JVM build supports linux only (GOOS=$goos)"
+NATIVE_DIR="$BUILD/jvm/resources/dev/nodekit/jvm/native/$goos-$arch"
+rm -rf "$BUILD/jvm"
+mkdir -p "$NATIVE_DIR" "$BUILD/jvm/native"
+
+cc="$(go env CC)"
+command -v "${cc%% *}" >/dev/null || die "no C compiler ($cc) on PATH: install gcc"
+
+step "go build -buildmode=c-shared -> libgojni.so ($goos-$arch, JNI headers of $JAVA_HOME)"
+# -D__GOBIND_ANDROID__ selects the JNI half of seq.h (seq.go sets it only for
+# GOOS=android). Android's jni.h types AttachCurrentThread's env as JNIEnv**,
+# OpenJDK's as void**: cgo's -Werror would turn that warning into an error.
+CGO_ENABLED=1 \
+	CGO_CFLAGS="-O2 -g -D__GOBIND_ANDROID__ -I$JAVA_HOME/include -I$JAVA_HOME/include/linux -I$ROOT/scripts/jvm-shim -Wno-incompatible-pointer-types" \
+	go build -buildmode=c-shared -trimpath -ldflags='-s -w' \
+	-o "$BUILD/jvm/native/libgojni.so" ./build/_jni
+# Only the .so goes into the jar (c-shared also writes a libgojni.h).
+cp "$BUILD/jvm/native/libgojni.so" "$NATIVE_DIR/"
+
+# --- Java side ---------------------------------------------------------------
+# The JVM copy of go.Seq must load libgojni.so from the jar (NativeLoader)
+# instead of System.loadLibrary("gojni") from java.library.path.
+mkdir -p "$BUILD/jvm/java"
+cp -R "$GOBIND_OUT/java/." "$BUILD/jvm/java/"
+SEQ="$BUILD/jvm/java/go/Seq.java"
+n="$(grep -c 'System.loadLibrary("gojni");' "$SEQ" || true)"
+[[ "$n" == 1 ]] || die "go/Seq.java: expected one System.loadLibrary(\"gojni\") call, found $n (gobind changed?)"
+sed -i 's/System\.loadLibrary("gojni");/dev.nodekit.jvm.NativeLoader.load();/' "$SEQ"
+
+[[ "$mode" == native ]] && exit 0
+
+# --- Maven ------------------------------------------------------------------
+if [[ "$mode" == test ]]; then
+	step "mvn verify (java/: jar + Java and Kotlin tests)"
+	# Not -q: Surefire's test summary should show in the log.
+	mvn -f "$ROOT/java/pom.xml" verify
+else
+	step "mvn package (java/, tests not built)"
+	mvn -q -f "$ROOT/java/pom.xml" package -Dmaven.test.skip=true
+fi
+cp "$ROOT/java/target/nodekit.jar" "$BUILD/nodekit.jar"
+step "built build/nodekit.jar"
