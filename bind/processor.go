@@ -1,6 +1,7 @@
 package nodekit
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"time"
@@ -54,9 +55,7 @@ func (c *ProcessorConfig) AddTimer(name string, intervalMillis int64, callback T
 		return fmt.Errorf("timer %q: need a callback and a positive interval (got %d ms)", name, intervalMillis)
 	}
 	c.timers = append(c.timers, processor.Timer{Name: name, Interval: time.Duration(intervalMillis) * time.Millisecond,
-		Fire: func(now time.Time) error {
-			return lifecycle.AsCallback(func() error { return callback.Fire(now.UnixMilli()) })
-		}})
+		Fire: func(now time.Time) error { return callback.Fire(now.UnixMilli()) }})
 	return nil
 }
 
@@ -67,10 +66,24 @@ type Processor struct {
 }
 
 type proc struct {
-	h     *processor.Handle
+	h     *lifecycle.Handle
+	p     *processor.Processor
 	queue *processor.Queue
 	state *processor.Blob
 }
+
+// javaLoop runs a processor whose handler, persister and timers are Java
+// objects. Its goroutine is marked as a callback goroutine once, for its whole
+// life (a per-event mark would cost more than the event), so that stop() from
+// inside any of those callbacks returns instead of waiting for itself.
+type javaLoop struct{ p *processor.Processor }
+
+func (j javaLoop) Run(ctx context.Context) error {
+	return lifecycle.AsCallback(func() error { return j.p.Run(ctx) })
+}
+
+// Activity names what the loop is busy with, for stop-timeout errors.
+func (j javaLoop) Activity() string { return j.p.Activity() }
 
 // StartProcessor starts a processor. config, persister, handler and logger may
 // all be null: defaults, no persistence, events dropped, no logs.
@@ -99,7 +112,8 @@ func StartProcessor(config *ProcessorConfig, persister Persister, handler EventH
 	if config.StopTimeoutMillis > 0 {
 		opts = append(opts, lifecycle.WithStopTimeout(time.Duration(config.StopTimeoutMillis)*time.Millisecond))
 	}
-	pc.h = processor.Start(cfg, opts...)
+	pc.p = processor.New(cfg)
+	pc.h = lifecycle.Start("processor", javaLoop{pc.p}, opts...)
 	p = &Processor{pc}
 	runtime.AddCleanup(p, func(pc *proc) { go pc.h.Stop() }, pc) //nolint:errcheck // nobody is left to receive the result
 	return p, nil
@@ -125,7 +139,7 @@ func (p *Processor) State() int { return int(p.h.State()) }
 
 // Counters returns a snapshot of the processor's running totals.
 func (p *Processor) Counters() *ProcessorCounters {
-	c := p.h.Counters()
+	c := p.p.Counters()
 	return &ProcessorCounters{
 		Passes: int64(c.Passes), EventsHandled: int64(c.Handled), Retries: int64(c.Retries),
 		Persists: int64(c.Persists), PersistFailures: int64(c.PersistFailures),
@@ -142,15 +156,11 @@ type ProcessorCounters struct {
 
 type javaPersister struct{ p Persister }
 
-func (j javaPersister) Persist(key string, data []byte) error {
-	return lifecycle.AsCallback(func() error { return j.p.Persist(key, data) })
-}
+func (j javaPersister) Persist(key string, data []byte) error { return j.p.Persist(key, data) }
 
 type javaHandler struct{ h EventHandler }
 
-func (j javaHandler) Handle(e processor.Event) error {
-	return lifecycle.AsCallback(func() error { return j.h.HandleEvent(e.([]byte)) })
-}
+func (j javaHandler) Handle(e processor.Event) error { return j.h.HandleEvent(e.([]byte)) }
 
 // FilePersister is the file-system persister of core/processor: each key is
 // one file in a directory, written atomically with a checksum. Pass it to

@@ -18,7 +18,9 @@ type memStore struct {
 	writes chan string
 }
 
-func newMemStore() *memStore { return &memStore{data: map[string]string{}, writes: make(chan string, 100)} }
+func newMemStore() *memStore {
+	return &memStore{data: map[string]string{}, writes: make(chan string, 100)}
+}
 
 func (m *memStore) Persist(key string, data []byte) error {
 	m.mu.Lock()
@@ -160,4 +162,25 @@ func TestFilePersisterLoadsBack(t *testing.T) {
 	assert.Equal(t, "counter=41", string(data))
 	_, err = NewFilePersister("")
 	assert.Error(t, err)
+}
+
+func TestStopFromInsideJavaHandler(t *testing.T) {
+	var p *Processor
+	ready := make(chan struct{})
+	stopped := make(chan *Result, 1)
+	p, err := StartProcessor(nil, nil, handlerFunc(func([]byte) error {
+		<-ready
+		stopped <- p.Stop()
+		return nil
+	}), nil)
+	require.NoError(t, err)
+	p.Submit([]byte("stop yourself"))
+	close(ready)
+	select {
+	case r := <-stopped:
+		assert.True(t, r.IsOk())
+	case <-time.After(waitTimeout):
+		t.Fatal("stop() from inside the handler deadlocked")
+	}
+	assert.True(t, p.Join().IsOk())
 }
