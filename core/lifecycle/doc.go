@@ -1,0 +1,50 @@
+// Package lifecycle is the common ground of nodekit: how long-running things
+// start, run, report and stop.
+//
+// # Services
+//
+// A Service is Run(ctx) error: it blocks until ctx is cancelled or it fails,
+// and returns only after every goroutine it started has exited. A service is
+// running once Run is entered, unless it implements ReadySignaler (ReadyFunc
+// does), in which case it is running once it calls Ready(ctx). A panic in Run
+// is recovered into a *PanicError carrying the stack.
+//
+// # Handles
+//
+// Start runs a service in the background and returns a *Handle: Stop (cancel
+// and wait, bounded by a stop timeout), StopContext (bounded by the caller's
+// deadline), Join (wait), Done, Ready, AwaitRunning, State and the start and
+// stop durations. Stop is idempotent, safe from any goroutine, and returns
+// what Join returns. From inside a callback (an Observer, or code run through
+// AsCallback) Stop requests the stop and returns at once instead of waiting
+// for itself.
+//
+// # Groups
+//
+// A Group starts services one after another in the order they were added,
+// each only when the previous is running, and stops them in exact reverse.
+// A failed start stops only what already started. Each service has a start
+// and a stop timeout, and the group a total stop timeout; a service that
+// overruns is named in a *TimeoutError and left to finish in the background,
+// so a stop never hangs. A RestartPolicy restarts a failing service with
+// exponential backoff and jitter and fails the group after too many failures
+// in a window; ErrDoNotRestart opts a failure out. A Group is itself a
+// Service, so groups nest.
+//
+// # Observers
+//
+// Observers registered with a priority receive an Event for every
+// transition (service, from, to, duration, cause), on one dispatcher
+// goroutine, in order: start events to higher priorities first, stop events
+// to lower priorities first (as Corda orders its lifecycle observers). A slow
+// observer never delays the services; a panicking one is logged and the
+// others still receive the event. An error returned for a start event aborts
+// the start (*AbortError).
+//
+// # Errors
+//
+// Errors are typed and match with errors.Is and errors.As: ErrStartTimeout
+// and ErrStopTimeout (*TimeoutError), ErrAborted (*AbortError),
+// ErrTooManyRestarts, *ServiceError (names the service), *PanicError. A
+// cancelled context is a clean stop, never a timeout.
+package lifecycle
