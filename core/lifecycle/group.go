@@ -202,6 +202,9 @@ func (r *run) start() error {
 			}
 			continue
 		}
+		if len(r.notes) == 0 && len(r.aborts) == 0 && !closed(r.ctx.Done()) {
+			continue // the common case, without a select
+		}
 		select { // between services, take note of failures, aborts and cancellation
 		case <-r.ctx.Done():
 			return nil
@@ -215,6 +218,16 @@ func (r *run) start() error {
 		}
 	}
 	return nil
+}
+
+// closed reports whether done is closed (a nil channel never is).
+func closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // awaitReady waits until e calls Ready, handling whatever else happens meanwhile.
@@ -270,10 +283,11 @@ func (r *run) launch(e *entry) {
 	}
 	ctx := newServiceCtx(r.base, onReady)
 	e.ctx, e.live, e.cancelled, e.restartAt = ctx, true, false, time.Time{}
-	r.transition(e, Starting, nil)
+	now := r.clock.Now()
+	r.transitionAt(e, Starting, nil, now)
 	go r.invoke(e, gen, ctx)
 	if !e.signals {
-		r.transition(e, Running, nil)
+		r.transitionAt(e, Running, nil, now) // running as soon as launched: the same instant
 	}
 }
 
@@ -425,7 +439,11 @@ func (r *run) closeDispatcher(deadline time.Time) error {
 
 // transition moves e to state to and tells the observers.
 func (r *run) transition(e *entry, to State, err error) {
-	now := r.clock.Now()
+	r.transitionAt(e, to, err, r.clock.Now())
+}
+
+// transitionAt is transition at a time the caller has read already.
+func (r *run) transitionAt(e *entry, to State, err error, now time.Time) {
 	from := State(e.state.Load())
 	d := now.Sub(e.since)
 	e.since = now
