@@ -175,6 +175,9 @@ func (g *Group) Run(ctx context.Context) error {
 		Ready(ctx)
 		err = r.loop()
 	}
+	if err == errStopRequested {
+		err = nil // a requested stop is a clean stop
+	}
 	if r.restarts != nil {
 		r.restarts.Stop()
 	}
@@ -230,25 +233,18 @@ func closed(done <-chan struct{}) bool {
 	}
 }
 
+// errStopRequested ends a wait because the group's context was cancelled.
+var errStopRequested = errors.New("stop requested")
+
 // awaitReady waits until e calls Ready, handling whatever else happens meanwhile.
 func (r *run) awaitReady(e *entry) error {
 	t := r.clock.NewTimer(e.opts.startTimeout)
 	defer t.Stop()
 	for State(e.state.Load()) == Starting {
-		r.flush()
-		select {
-		case <-r.ctx.Done():
-			return nil
-		case a := <-r.aborts:
-			return a
-		case n := <-r.notes:
-			if err := r.handle(n, true); err != nil {
-				return err
-			}
-		case <-r.restartC():
-			r.restartDue()
-		case <-t.C():
+		if err := r.wait(t.C()); err == errTimerFired {
 			return &ServiceError{Service: e.name, Err: &TimeoutError{Names: []string{e.name}, Timeout: e.opts.startTimeout}}
+		} else if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -257,19 +253,31 @@ func (r *run) awaitReady(e *entry) error {
 // loop runs until the group must stop, and returns why.
 func (r *run) loop() error {
 	for {
-		r.flush()
-		select {
-		case <-r.ctx.Done():
-			return nil
-		case a := <-r.aborts:
-			return a
-		case n := <-r.notes:
-			if err := r.handle(n, true); err != nil {
-				return err
-			}
-		case <-r.restartC():
-			r.restartDue()
+		if err := r.wait(nil); err != nil {
+			return err
 		}
+	}
+}
+
+var errTimerFired = errors.New("timer fired")
+
+// wait blocks until one thing happens and deals with it: a note from a
+// service, a due restart, an observer's abort (returned), the group's
+// cancellation (errStopRequested), or timer firing (errTimerFired).
+func (r *run) wait(timer <-chan time.Time) error {
+	r.flush()
+	select {
+	case <-r.ctx.Done():
+		return errStopRequested
+	case a := <-r.aborts:
+		return a
+	case n := <-r.notes:
+		return r.handle(n, true)
+	case <-r.restartC():
+		r.restartDue()
+		return nil
+	case <-timer:
+		return errTimerFired
 	}
 }
 

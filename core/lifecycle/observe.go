@@ -84,14 +84,20 @@ var (
 // instead of waiting for a run that is itself waiting for fn. Binding layers
 // wrap calls into foreign code (a Java hook) with it.
 func AsCallback(fn func() error) error {
+	defer markCallback()()
+	return Protect(fn)
+}
+
+// markCallback marks the calling goroutine as delivering callbacks until the
+// returned function is called.
+func markCallback() (unmark func()) {
 	id := goid.Current()
 	callbackGoroutines.Store(id, struct{}{})
 	callbackCount.Add(1)
-	defer func() {
+	return func() {
 		callbackGoroutines.Delete(id)
 		callbackCount.Add(-1)
-	}()
-	return Protect(fn)
+	}
 }
 
 // inCallback reports whether the calling goroutine is delivering a callback.
@@ -150,13 +156,7 @@ func (d *dispatcher) close() {
 
 func (d *dispatcher) loop() {
 	defer close(d.done)
-	id := goid.Current()
-	callbackGoroutines.Store(id, struct{}{})
-	callbackCount.Add(1)
-	defer func() {
-		callbackGoroutines.Delete(id)
-		callbackCount.Add(-1)
-	}()
+	defer markCallback()()
 	var batch []Event
 	for range d.wake {
 		d.mu.Lock()
