@@ -24,16 +24,18 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "nodekit-processor-example"), "state directory")
 	runFor := flag.Duration("for", 2*time.Second, "stop after this long (0: wait for Ctrl-C)")
 	flag.Parse()
-	if err := run(*dir, *runFor); err != nil {
+	if _, err := run(*dir, *runFor); err != nil {
 		fmt.Fprintln(os.Stderr, "processor:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, runFor time.Duration) error {
+// run counts until runFor has passed (or Ctrl-C) and returns the count it
+// persisted.
+func run(dir string, runFor time.Duration) (int, error) {
 	store, err := processor.NewFilesystemPersister(dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// A missing file is a first run; a corrupt one is an error, never "empty".
 	data, err := store.Load("counter")
@@ -42,10 +44,10 @@ func run(dir string, runFor time.Duration) error {
 	case errors.Is(err, fs.ErrNotExist):
 		fmt.Println("first run: counting from 0 in", dir)
 	case err != nil:
-		return err
+		return 0, err
 	default:
 		if count, err = strconv.Atoi(string(data)); err != nil {
-			return fmt.Errorf("counter file holds %q: %w", data, err)
+			return 0, fmt.Errorf("counter file holds %q: %w", data, err)
 		}
 		fmt.Println("resuming at", count, "from", dir)
 	}
@@ -70,6 +72,7 @@ func run(dir string, runFor time.Duration) error {
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt)
+	defer signal.Stop(stop)
 	var deadline <-chan time.Time
 	if runFor > 0 {
 		deadline = time.After(runFor)
@@ -83,5 +86,5 @@ func run(dir string, runFor time.Duration) error {
 	c := h.Counters()
 	fmt.Printf("stopped at %s: %d events, %d persists (last took %s), %d passes; err=%v\n",
 		state.Get(), c.Handled, c.Persists, c.LastPersist.Round(time.Microsecond), c.Passes, err)
-	return err
+	return count, err
 }
