@@ -2,6 +2,7 @@ package nodekit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -162,7 +163,8 @@ func (g *Group) Observe(priority int, obs Observer) {
 
 // Start starts the services in order and blocks until all are running (ok)
 // or the start failed (the cause, after the started services were stopped in
-// reverse). A second call returns KindIllegalState.
+// reverse). If stop() is called meanwhile, start() returns KindCanceled. A
+// second call returns KindIllegalState.
 func (g *Group) Start() (res *Result) {
 	defer func() {
 		var err error
@@ -179,7 +181,11 @@ func (g *Group) Start() (res *Result) {
 	h := lifecycle.Start("group", g.core())
 	g.h = h
 	g.mu.Unlock()
-	return resultOf(h.AwaitRunning(context.Background()))
+	err := h.AwaitRunning(context.Background())
+	if errors.Is(err, lifecycle.ErrNotRunning) { // stop() won the race with start()
+		err = fmt.Errorf("start: the group was stopped before all services were running: %w", context.Canceled)
+	}
+	return resultOf(err)
 }
 
 func (g *group) handle() *lifecycle.Handle {

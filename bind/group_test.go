@@ -293,3 +293,30 @@ func TestKindOfClassifiesByCause(t *testing.T) {
 	assert.Equal(t, KindFailed, kindOf(errors.New("x")))
 	assert.Equal(t, KindFailed, kindOf(errors.Join(errors.New("x"), errors.New("y"))))
 }
+
+func TestStopDuringStartIsKindCanceled(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	c := newCalls()
+	g := NewGroup()
+	require.NoError(t, g.Add("slow", &hooks{name: "slow", log: c, onStart: func() { close(entered); <-release }}))
+	require.NoError(t, g.Add("never", &hooks{name: "never", log: c}))
+	started := make(chan *Result, 1)
+	go func() { started <- g.Start() }()
+	<-entered
+	stopped := make(chan *Result, 1)
+	go func() { stopped <- g.Stop() }()
+	deadline := time.After(waitTimeout)
+	for g.State() != StateStopping { // stop() has taken effect
+		select {
+		case <-deadline:
+			t.Fatal("stop() did not take effect")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	close(release)
+	res := <-started
+	assert.Equal(t, KindCanceled, res.Kind(), res.String())
+	assert.True(t, (<-stopped).IsOk())
+	assert.Equal(t, []string{"start slow", "stop slow"}, c.get(), "the later service never started")
+}
