@@ -55,12 +55,24 @@ type Group struct {
 }
 
 type group struct {
-	mu      sync.Mutex
-	g       *lifecycle.Group
-	h       *lifecycle.Handle
-	log     Logger
-	stopMs  int64
-	pending []pendingObserver
+	mu       sync.Mutex
+	g        *lifecycle.Group
+	h        *lifecycle.Handle
+	log      Logger
+	stopMs   int64
+	pending  []pendingObserver
+	services map[string]*javaService
+}
+
+// errNoGroup is what a Group that was not made by NewGroup reports.
+var errNoGroup = fmt.Errorf("group not made by NewGroup: %w", errIllegalState)
+
+// inner returns the group's state, or an error for a zero value.
+func (g *Group) inner() (*group, error) {
+	if g == nil || g.group == nil {
+		return nil, errNoGroup
+	}
+	return g.group, nil
 }
 
 type pendingObserver struct {
@@ -70,7 +82,7 @@ type pendingObserver struct {
 
 // NewGroup returns an empty Group (Java: new Group()).
 func NewGroup() *Group {
-	g := &Group{&group{}}
+	g := &Group{&group{services: map[string]*javaService{}}}
 	runtime.AddCleanup(g, (*group).dropped, g.group)
 	return g
 }
@@ -85,11 +97,31 @@ func (g *group) dropped() {
 	}
 }
 
-// SetLogger sets where the group logs (null: nowhere). Call it before the first add().
-func (g *Group) SetLogger(l Logger) { g.mu.Lock(); g.log = l; g.mu.Unlock() }
+// SetLogger sets where the group logs (null: nowhere). It throws once the
+// first service has been added: set it first.
+func (g *Group) SetLogger(l Logger) error {
+	return g.configure(func(in *group) { in.log = l })
+}
 
-// SetStopTimeoutMillis bounds the whole stop (default 30 s). Call it before the first add().
-func (g *Group) SetStopTimeoutMillis(ms int64) { g.mu.Lock(); g.stopMs = ms; g.mu.Unlock() }
+// SetStopTimeoutMillis bounds the whole stop (default 30 s). It throws once
+// the first service has been added: set it first.
+func (g *Group) SetStopTimeoutMillis(ms int64) error {
+	return g.configure(func(in *group) { in.stopMs = ms })
+}
+
+func (g *Group) configure(set func(*group)) error {
+	in, err := g.inner()
+	if err != nil {
+		return err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.g != nil {
+		return fmt.Errorf("group settings must come before the first add(): %w", errIllegalState)
+	}
+	set(in)
+	return nil
+}
 
 // Add appends a service with default options (see AddWithOptions).
 func (g *Group) Add(name string, svc Service) error { return g.AddWithOptions(name, svc, nil) }
@@ -98,12 +130,45 @@ func (g *Group) Add(name string, svc Service) error { return g.AddWithOptions(na
 // group has started. svc and opts may be null.
 func (g *Group) AddWithOptions(name string, svc Service, opts *ServiceOptions) (err error) {
 	defer guard(&err)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.h != nil {
+	in, err := g.inner()
+	if err != nil {
+		return err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.h != nil {
 		return fmt.Errorf("add %q: %w", name, lifecycle.ErrAlreadyStarted)
 	}
-	return g.core().Add(name, javaService{svc}, serviceOptions(opts)...)
+	js := &javaService{svc: svc, fail: make(chan error, 1)}
+	if err := in.core().Add(name, js, serviceOptions(opts)...); err != nil {
+		return err
+	}
+	in.services[name] = js
+	return nil
+}
+
+// FailService reports that the named service, while running, has failed (a
+// lost connection, a dead thread): its stop() hook is called and it ends with
+// reason as its error. With restart options it is then restarted (start()
+// again, after the backoff); otherwise the group stops. It throws if there is
+// no such service.
+func (g *Group) FailService(name string, reason string) (err error) {
+	defer guard(&err)
+	in, err := g.inner()
+	if err != nil {
+		return err
+	}
+	in.mu.Lock()
+	js := in.services[name]
+	in.mu.Unlock()
+	if js == nil {
+		return fmt.Errorf("fail service %q: no such service: %w", name, errIllegalState)
+	}
+	select {
+	case js.fail <- errors.New(reason):
+	default: // a failure is already pending
+	}
+	return nil
 }
 
 // core returns the lifecycle group, made on first use from the settings so
@@ -149,16 +214,17 @@ func serviceOptions(o *ServiceOptions) []lifecycle.Option {
 // first and stop events last). A null observer is ignored. Observers
 // registered after start() see only later events.
 func (g *Group) Observe(priority int, obs Observer) {
-	if obs == nil {
+	in, err := g.inner()
+	if obs == nil || err != nil {
 		return
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.g == nil {
-		g.pending = append(g.pending, pendingObserver{priority, obs})
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.g == nil {
+		in.pending = append(in.pending, pendingObserver{priority, obs})
 		return
 	}
-	g.g.Observe(priority, observerAdapter{obs})
+	in.g.Observe(priority, observerAdapter{obs})
 }
 
 // Start starts the services in order and blocks until all are running (ok)
@@ -166,22 +232,20 @@ func (g *Group) Observe(priority int, obs Observer) {
 // reverse). If stop() is called meanwhile, start() returns KindCanceled. A
 // second call returns KindIllegalState.
 func (g *Group) Start() (res *Result) {
-	defer func() {
-		var err error
-		guard(&err)
-		if err != nil {
-			res = resultOf(err)
-		}
-	}()
-	g.mu.Lock()
-	if g.h != nil {
-		g.mu.Unlock()
+	defer guardResult(&res)
+	in, err := g.inner()
+	if err != nil {
+		return resultOf(err)
+	}
+	in.mu.Lock()
+	if in.h != nil {
+		in.mu.Unlock()
 		return resultOf(fmt.Errorf("start: %w", lifecycle.ErrAlreadyStarted))
 	}
-	h := lifecycle.Start("group", g.core())
-	g.h = h
-	g.mu.Unlock()
-	err := h.AwaitRunning(context.Background())
+	h := lifecycle.Start("group", in.core())
+	in.h = h
+	in.mu.Unlock()
+	err = h.AwaitRunning(context.Background())
 	if errors.Is(err, lifecycle.ErrNotRunning) { // stop() won the race with start()
 		err = fmt.Errorf("start: the group was stopped before all services were running: %w", context.Canceled)
 	}
@@ -196,8 +260,13 @@ func (g *group) handle() *lifecycle.Handle {
 
 // Join blocks until the group has stopped and returns its outcome, the same
 // every time. Before start() it returns KindIllegalState at once.
-func (g *Group) Join() *Result {
-	h := g.handle()
+func (g *Group) Join() (res *Result) {
+	defer guardResult(&res)
+	in, err := g.inner()
+	if err != nil {
+		return resultOf(err)
+	}
+	h := in.handle()
 	if h == nil {
 		return resultOf(fmt.Errorf("join: not started: %w", errIllegalState))
 	}
@@ -209,20 +278,29 @@ func (g *Group) Join() *Result {
 // or a service hook it only requests the stop and returns ok at once (it
 // cannot wait for itself); join() elsewhere gives the outcome. Before start()
 // it returns ok and the group can no longer start.
-func (g *Group) Stop() *Result {
-	g.mu.Lock()
-	h := g.h
-	if h == nil {
-		g.h = lifecycle.Start("group", lifecycle.ServiceFunc(func(context.Context) error { return nil }))
-		h = g.h
+func (g *Group) Stop() (res *Result) {
+	defer guardResult(&res)
+	in, err := g.inner()
+	if err != nil {
+		return resultOf(err)
 	}
-	g.mu.Unlock()
+	in.mu.Lock()
+	h := in.h
+	if h == nil {
+		in.h = lifecycle.Start("group", lifecycle.ServiceFunc(func(context.Context) error { return nil }))
+		h = in.h
+	}
+	in.mu.Unlock()
 	return resultOf(h.Stop())
 }
 
 // State returns the group's State* constant.
 func (g *Group) State() int {
-	h := g.handle()
+	in, err := g.inner()
+	if err != nil {
+		return StateNew
+	}
+	h := in.handle()
 	if h == nil {
 		return StateNew
 	}
@@ -231,7 +309,11 @@ func (g *Group) State() int {
 
 // ServiceState returns the State* of the named service, or -1 if there is none.
 func (g *Group) ServiceState(name string) int {
-	for _, s := range g.statuses() {
+	in, err := g.inner()
+	if err != nil {
+		return -1
+	}
+	for _, s := range in.statuses() {
 		if s.Name == name {
 			return int(s.State)
 		}
@@ -249,24 +331,35 @@ func (g *group) statuses() []lifecycle.ServiceStatus {
 	return lg.Status()
 }
 
-// javaService runs a Java Service as a lifecycle service.
-type javaService struct{ svc Service }
+// javaService runs a Java Service as a lifecycle service: start() hook,
+// running until stopped or failed through Group.FailService, stop() hook.
+type javaService struct {
+	svc  Service
+	fail chan error // cap 1: a failure reported while running
+}
 
-func (s javaService) SignalsReady() bool { return true }
+func (s *javaService) SignalsReady() bool { return true }
 
-func (s javaService) Run(ctx context.Context) error {
+func (s *javaService) Run(ctx context.Context) error {
+	select { // a failure reported for an earlier run does not end this one
+	case <-s.fail:
+	default:
+	}
 	if s.svc != nil {
 		if err := lifecycle.AsCallback(s.svc.Start); err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
 	}
 	lifecycle.Ready(ctx)
-	<-ctx.Done()
-	if s.svc == nil {
-		return nil
+	var failure error
+	select {
+	case <-ctx.Done():
+	case failure = <-s.fail:
 	}
-	if err := lifecycle.AsCallback(s.svc.Stop); err != nil {
-		return fmt.Errorf("stop: %w", err)
+	if s.svc != nil {
+		if err := lifecycle.AsCallback(s.svc.Stop); err != nil {
+			return errors.Join(failure, fmt.Errorf("stop: %w", err))
+		}
 	}
-	return nil
+	return failure
 }

@@ -320,3 +320,63 @@ func TestStopDuringStartIsKindCanceled(t *testing.T) {
 	assert.True(t, (<-stopped).IsOk())
 	assert.Equal(t, []string{"start slow", "stop slow"}, c.get(), "the later service never started")
 }
+
+func TestZeroValueGroupAndProcessorNeverPanic(t *testing.T) {
+	var g Group // what Java cannot make (NewGroup is its constructor), but Go can
+	assert.Equal(t, KindIllegalState, g.Start().Kind())
+	assert.Equal(t, KindIllegalState, g.Stop().Kind())
+	assert.Equal(t, KindIllegalState, g.Join().Kind())
+	assert.Error(t, g.Add("a", nil))
+	assert.Error(t, g.SetLogger(nil))
+	assert.Error(t, g.FailService("a", "x"))
+	g.Observe(1, nil)
+	assert.Equal(t, StateNew, g.State())
+	assert.Equal(t, -1, g.ServiceState("a"))
+
+	var p Processor // Java: new Processor()
+	assert.ErrorContains(t, p.Submit([]byte("x")), "use Nodekit.startProcessor")
+	assert.Error(t, p.UpdateState([]byte("x")))
+	assert.Equal(t, KindIllegalState, p.Stop().Kind())
+	assert.Equal(t, KindIllegalState, p.Join().Kind())
+	assert.Equal(t, StateNew, p.State())
+	assert.Zero(t, p.Counters().EventsHandled)
+}
+
+func TestSettingsAfterAddThrow(t *testing.T) {
+	g := NewGroup()
+	require.NoError(t, g.SetStopTimeoutMillis(1000))
+	require.NoError(t, g.Add("a", nil))
+	assert.ErrorContains(t, g.SetLogger(nil), "before the first add()")
+	assert.ErrorContains(t, g.SetStopTimeoutMillis(5), "before the first add()")
+	require.True(t, g.Stop().IsOk())
+}
+
+func TestFailServiceRestartsWithPolicy(t *testing.T) {
+	c := newCalls()
+	g := NewGroup()
+	o := NewServiceOptions()
+	o.Restart = true
+	o.RestartBackoffMillis = 1
+	require.NoError(t, g.AddWithOptions("conn", &hooks{name: "conn", log: c}, o))
+	require.True(t, g.Start().IsOk())
+	c.await(t, "start conn")
+	require.NoError(t, g.FailService("conn", "socket reset"))
+	c.await(t, "stop conn")
+	c.await(t, "start conn") // restarted after the backoff
+	assert.ErrorContains(t, g.FailService("nope", "x"), "no such service")
+	require.True(t, g.Stop().IsOk())
+	assert.Equal(t, []string{"start conn", "stop conn", "start conn", "stop conn"}, c.get())
+}
+
+func TestFailServiceWithoutRestartStopsTheGroup(t *testing.T) {
+	c := newCalls()
+	g := NewGroup()
+	require.NoError(t, g.Add("a", &hooks{name: "a", log: c}))
+	require.NoError(t, g.Add("conn", &hooks{name: "conn", log: c}))
+	require.True(t, g.Start().IsOk())
+	require.NoError(t, g.FailService("conn", "socket reset"))
+	res := g.Join()
+	assert.Equal(t, KindFailed, res.Kind())
+	assert.Contains(t, res.Message(), `service "conn": socket reset`)
+	assert.Equal(t, []string{"start a", "start conn", "stop conn", "stop a"}, c.get())
+}

@@ -2,8 +2,8 @@ package nodekit
 
 import "nodekit.dev/nodekit/core/lifecycle"
 
-// Observer receives a Group's lifecycle events, one at a time and in order, on
-// one background thread. An exception for a start event (to Starting or
+// Observer receives a Group's lifecycle events one at a time and in order, on
+// a background thread (not always the same one). An exception for a start event (to Starting or
 // Running) aborts the group's start (KindAborted); for other events it is
 // logged.
 type Observer interface {

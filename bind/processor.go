@@ -15,13 +15,15 @@ import (
 const KindPersist = 9
 
 // Persister stores the processor's state. Implement it in Java, or use a
-// FilePersister. An exception stops the processor with KindPersist.
+// FilePersister. An exception stops the processor with KindPersist. An empty
+// state arrives as null (gomobile passes empty byte arrays as null).
 type Persister interface {
 	Persist(key string, data []byte) error
 }
 
 // EventHandler receives the events submitted to a processor, one at a time and
-// in order, on the processor's thread. An exception means "not handled yet":
+// in order, on a background thread (not always the same one). An exception
+// means "not handled yet":
 // the same event is offered again later, after a backoff, before any later
 // event. Pass null to drop events.
 type EventHandler interface {
@@ -119,27 +121,89 @@ func StartProcessor(config *ProcessorConfig, persister Persister, handler EventH
 	return p, nil
 }
 
-// Submit queues an event (the bytes are copied) and wakes the processor.
-func (p *Processor) Submit(event []byte) { p.queue.Push(append([]byte(nil), event...)) }
+// errNoProcessor is what the methods of a Processor made with Java's
+// `new Processor()` (a zero value, not started) report.
+var errNoProcessor = fmt.Errorf("processor not started: use Nodekit.startProcessor: %w", errIllegalState)
+
+// core returns the running processor, or an error for a zero-value one.
+func (p *Processor) core() (*proc, error) {
+	if p == nil || p.proc == nil {
+		return nil, errNoProcessor
+	}
+	return p.proc, nil
+}
+
+// Submit queues a copy of event and wakes the processor. It throws if the
+// processor has ended (the event would never be handled). Note that gomobile
+// turns an empty byte[] into null: the handler then receives null.
+func (p *Processor) Submit(event []byte) (err error) {
+	defer guard(&err)
+	pc, err := p.core()
+	if err != nil {
+		return err
+	}
+	if err := pc.h.Err(); err != nil || closed(pc.h.Done()) {
+		return fmt.Errorf("submit: processor has stopped: %w", errIllegalState)
+	}
+	pc.queue.Push(append([]byte(nil), event...))
+	return nil
+}
 
 // UpdateState replaces the state with a copy of snapshot and marks it dirty:
-// the processor persists it on its next pass, and on stop at the latest.
-func (p *Processor) UpdateState(snapshot []byte) { p.state.Set(snapshot) }
+// the processor persists it on its next pass, and on stop at the latest. It
+// throws if the processor has ended.
+func (p *Processor) UpdateState(snapshot []byte) (err error) {
+	defer guard(&err)
+	pc, err := p.core()
+	if err != nil {
+		return err
+	}
+	if closed(pc.h.Done()) {
+		return fmt.Errorf("update state: processor has stopped: %w", errIllegalState)
+	}
+	pc.state.Set(snapshot)
+	return nil
+}
 
 // Join blocks until the processor has stopped and returns the outcome.
-func (p *Processor) Join() *Result { return resultOf(p.h.Join()) }
+func (p *Processor) Join() (res *Result) {
+	defer guardResult(&res)
+	pc, err := p.core()
+	if err != nil {
+		return resultOf(err)
+	}
+	return resultOf(pc.h.Join())
+}
 
 // Stop stops the processor after a final persist (if the state changed) and
 // returns the outcome, the same as Join. Idempotent and safe from any thread;
-// from inside a callback it only requests the stop.
-func (p *Processor) Stop() *Result { return resultOf(p.h.Stop()) }
+// from inside one of its callbacks it only requests the stop and returns ok.
+func (p *Processor) Stop() (res *Result) {
+	defer guardResult(&res)
+	pc, err := p.core()
+	if err != nil {
+		return resultOf(err)
+	}
+	return resultOf(pc.h.Stop())
+}
 
-// State returns the processor's State* constant.
-func (p *Processor) State() int { return int(p.h.State()) }
+// State returns the processor's State* constant (StateNew if not started).
+func (p *Processor) State() int {
+	pc, err := p.core()
+	if err != nil {
+		return StateNew
+	}
+	return int(pc.h.State())
+}
 
-// Counters returns a snapshot of the processor's running totals.
+// Counters returns a snapshot of the processor's running totals (all zero if
+// not started).
 func (p *Processor) Counters() *ProcessorCounters {
-	c := p.p.Counters()
+	pc, err := p.core()
+	if err != nil {
+		return &ProcessorCounters{}
+	}
+	c := pc.p.Counters()
 	return &ProcessorCounters{
 		Passes: int64(c.Passes), EventsHandled: int64(c.Handled), Retries: int64(c.Retries),
 		Persists: int64(c.Persists), PersistFailures: int64(c.PersistFailures),
@@ -181,8 +245,9 @@ func NewFilePersister(dir string) (*FilePersister, error) {
 // Persist writes data under key atomically.
 func (f *FilePersister) Persist(key string, data []byte) error { return f.fp.Persist(key, data) }
 
-// Load returns the data last persisted under key, or null if there is none.
-// A corrupt or truncated file throws; it is never treated as empty.
+// Load returns the data last persisted under key, or null if there is none
+// (or if it was empty: gomobile passes empty byte arrays as null). A corrupt
+// or truncated file throws; it is never treated as empty.
 func (f *FilePersister) Load(key string) ([]byte, error) {
 	data, err := f.fp.Load(key)
 	if isNotExist(err) {

@@ -46,10 +46,10 @@ func TestProcessorFacadeHandlesEventsAndPersists(t *testing.T) {
 	p, err := StartProcessor(cfg, store, handlerFunc(func(e []byte) error { got <- string(e); return nil }), nil)
 	require.NoError(t, err)
 	buf := []byte("hello")
-	p.Submit(buf)
+	require.NoError(t, p.Submit(buf))
 	buf[0] = 'j' // the processor kept a copy
 	assert.Equal(t, "hello", <-got)
-	p.UpdateState([]byte("v1"))
+	require.NoError(t, p.UpdateState([]byte("v1")))
 	assert.Equal(t, "wallet=v1", <-store.writes)
 	res := p.Stop()
 	assert.True(t, res.IsOk(), res.String())
@@ -183,4 +183,12 @@ func TestStopFromInsideJavaHandler(t *testing.T) {
 		t.Fatal("stop() from inside the handler deadlocked")
 	}
 	assert.True(t, p.Join().IsOk())
+}
+
+func TestSubmitAfterStopThrows(t *testing.T) {
+	p, err := StartProcessor(nil, nil, nil, nil)
+	require.NoError(t, err)
+	require.True(t, p.Stop().IsOk())
+	assert.ErrorContains(t, p.Submit([]byte("late")), "processor has stopped")
+	assert.ErrorContains(t, p.UpdateState([]byte("late")), "processor has stopped")
 }

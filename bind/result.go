@@ -98,3 +98,21 @@ func guard(errp *error) {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// guardResult turns a panic in a facade entry point that returns a *Result
+// into a KindPanic result.
+func guardResult(res **Result) {
+	if v := recover(); v != nil {
+		*res = resultOf(&lifecycle.PanicError{Value: v, Stack: debug.Stack()})
+	}
+}
+
+// closed reports whether done is closed.
+func closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,84 @@
+// Kotlin extensions of the bindings. This file belongs in java/src/main/kotlin/dev/nodekit/
+// (shipped in the jar); it lives with the tests only until the pom gives the main
+// Kotlin compilation the standard library (kotlin-stdlib <scope>provided</scope>
+// instead of test): with the stdlib in test scope, src/main/kotlin cannot compile.
+@file:JvmName("NodekitKt")
+
+package dev.nodekit
+
+/**
+ * A failed nodekit [Result] as an exception: [kind] is one of the `Nodekit.Kind*`
+ * constants and the message is [Result.message].
+ *
+ * Thrown by [orThrow], and by [use] when the final stop() fails.
+ */
+class NodekitException(val kind: Long, message: String) : RuntimeException(message) {
+    override fun toString(): String = "NodekitException(kind $kind): $message"
+}
+
+/**
+ * Returns normally if this result is ok; otherwise throws a [NodekitException]
+ * with the result's kind and message.
+ *
+ * ```
+ * group.start().orThrow()
+ * ```
+ */
+fun Result.orThrow() {
+    if (!isOk) throw NodekitException(kind(), message())
+}
+
+/**
+ * Runs [block] with this group and stops the group afterwards, whether
+ * [block] returned or threw (like `Closeable.use`).
+ *
+ * stop() never throws; a failed stop becomes a [NodekitException]: thrown if
+ * [block] returned normally, attached as a suppressed exception if [block]
+ * threw. stop() is idempotent, so [block] may stop the group itself.
+ */
+inline fun <T> Group.use(block: (Group) -> T): T {
+    val value = try {
+        block(this)
+    } catch (t: Throwable) {
+        val stopped = stop()
+        if (!stopped.isOk) t.addSuppressed(NodekitException(stopped.kind(), stopped.message()))
+        throw t
+    }
+    stop().orThrow()
+    return value
+}
+
+/**
+ * Runs [block] with this processor and stops it afterwards (final persist
+ * included), whether [block] returned or threw; a failed stop is reported as
+ * in [Group.use].
+ */
+inline fun <T> Processor.use(block: (Processor) -> T): T {
+    val value = try {
+        block(this)
+    } catch (t: Throwable) {
+        val stopped = stop()
+        if (!stopped.isOk) t.addSuppressed(NodekitException(stopped.kind(), stopped.message()))
+        throw t
+    }
+    stop().orThrow()
+    return value
+}
+
+/**
+ * Builds a [Service] from two functions; either may be left out (does
+ * nothing). An exception from either fails the service with its message.
+ *
+ * ```
+ * group.add("db", service(start = { db.open() }, stop = { db.close() }))
+ * ```
+ */
+fun service(start: () -> Unit = {}, stop: () -> Unit = {}): Service {
+    val onStart = start
+    val onStop = stop
+    return object : Service {
+        override fun start() = onStart()
+
+        override fun stop() = onStop()
+    }
+}

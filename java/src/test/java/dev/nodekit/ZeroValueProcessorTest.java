@@ -1,0 +1,74 @@
+package dev.nodekit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * gobind gives Processor a public no-argument constructor (Processor is an
+ * exported struct with no NewProcessor function), which makes a Go
+ * Processor{} whose inner *proc is nil. Any call on it must not kill the JVM
+ * (DESIGN.md: "recover at every facade entry point"). Run in a child JVM,
+ * since a Go panic there aborts the whole process.
+ */
+class ZeroValueProcessorTest {
+    /** The child JVM: calls every Processor method on new Processor(). */
+    public static final class Probe {
+        public static void main(String[] args) {
+            Processor p = new Processor();
+            report("state", () -> String.valueOf(p.state()));
+            report("submit", () -> {
+                p.submit(new byte[] {1});
+                return "returned";
+            });
+            report("updateState", () -> {
+                p.updateState(new byte[] {1});
+                return "returned";
+            });
+            report("counters", () -> String.valueOf(p.counters()));
+            report("stop", () -> p.stop().toString());
+            report("join", () -> p.join().toString());
+            System.out.println("survived");
+        }
+
+        interface Call {
+            String run() throws Exception;
+        }
+
+        private static void report(String what, Call c) {
+            try {
+                System.out.println(what + ": " + c.run());
+            } catch (Exception e) {
+                System.out.println(what + " threw: " + e);
+            }
+        }
+    }
+
+    @Test
+    void callsOnANewProcessorDoNotKillTheJvm() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        File out = File.createTempFile("nodekit-zero-processor", ".txt");
+        out.deleteOnExit();
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp, Probe.class.getName())
+                .redirectErrorStream(true)
+                .redirectOutput(out)
+                .start();
+        boolean exited = p.waitFor(60, TimeUnit.SECONDS); // hang guard
+        if (!exited) {
+            p.destroyForcibly();
+        }
+        String output = new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8);
+        assertTrue(exited, "child JVM hung; output:\n" + output);
+        assertEquals(0, p.exitValue(), "child JVM died; output:\n" + output);
+        assertTrue(output.contains("survived"), output);
+        assertTrue(!output.contains("stop: ok") && !output.contains("join: ok"),
+                "stop()/join() of a processor that never ran must not report ok:\n" + output);
+    }
+}
