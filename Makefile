@@ -45,3 +45,20 @@ bench:
 
 clean:
 	rm -rf build java/target
+
+# JVM examples and benchmarks. Each rebuilds build/nodekit.jar first.
+.PHONY: demo-java demo-kotlin bench-java
+
+# Runs examples/java (ProcessorExample, then GroupExample); run it twice: the
+# counter continues where it stopped.
+demo-java: jar
+	scripts/run-jvm-example.sh java
+
+# The same in Kotlin (examples/kotlin).
+demo-kotlin: jar
+	scripts/run-jvm-example.sh kotlin
+
+# JMH benchmarks of the bindings (java/bench); JMH_OPTS replaces the default
+# settings, e.g. make bench-java JMH_OPTS='-f 1 -i 5 -r 5s'.
+bench-java: jar
+	scripts/bench-java.sh

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds and runs the JVM examples in examples/java or examples/kotlin against
+# build/nodekit.jar (built first if missing; `make demo-java` / `make
+# demo-kotlin` always rebuild it).
+#
+#   scripts/run-jvm-example.sh java|kotlin                   ProcessorExample, then GroupExample
+#   scripts/run-jvm-example.sh java|kotlin CLASS [ARGS...]   one example, e.g.
+#   scripts/run-jvm-example.sh kotlin ProcessorExample /tmp/state 5000   (0: until Ctrl-C)
+#
+# The example's exit status is this script's.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+lang="${1:-}"
+case "$lang" in
+java | kotlin) shift ;;
+*) die "usage: $0 java|kotlin [MainClass [args...]]" ;;
+esac
+find_java_home
+
+[[ -f "$BUILD/nodekit.jar" ]] || "$ROOT/scripts/build-jvm.sh"
+
+dir="$ROOT/examples/$lang"
+step "mvn compile (examples/$lang)"
+mvn -q -f "$dir/pom.xml" compile
+cp="$dir/target/classes:$(cat "$dir/target/classpath.txt")"
+
+# --enable-native-access: JDK 24+ warns about System.load without it.
+run() {
+	step "java $*"
+	java --enable-native-access=ALL-UNNAMED -cp "$cp" "$@"
+}
+
+if [[ $# -gt 0 ]]; then
+	cls="$1"
+	shift
+	exec java --enable-native-access=ALL-UNNAMED -cp "$cp" "$cls" "$@"
+fi
+run ProcessorExample
+echo "(run it again: the counter continues where it stopped)"
+run GroupExample
