@@ -9,8 +9,10 @@
 
 SHELL := /usr/bin/env bash
 GO ?= go
-# Passed to `go test -benchtime` in bench/ (e.g. make bench BENCHTIME=3s).
-BENCHTIME ?= 1s
+# The lifecycle comparison in bench/: runs per library and -benchtime
+# (e.g. make bench BENCH_COUNT=10 BENCHTIME=3s).
+BENCH_COUNT ?= 5
+BENCHTIME ?= 300x
 
 .PHONY: all test test-go test-java android-check jar aar demo bench clean
 # The targets share build/ (android-check and test-java both regenerate
@@ -41,7 +43,9 @@ demo:
 	$(GO) run ./examples/node
 
 bench:
-	cd bench && $(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) ./...
+	cd bench && COUNT=$(BENCH_COUNT) BENCHTIME=$(BENCHTIME) ./report.sh
+	$(GO) test -run '^$$' -bench 'Idle|Latency/ticker' -benchtime=1x ./core/processor
+	$(GO) test -run '^$$' -bench 'Events|Latency/processor|Stop' ./core/processor
 
 clean:
 	rm -rf build java/target

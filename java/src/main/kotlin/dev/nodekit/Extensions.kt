@@ -1,7 +1,5 @@
-// Kotlin extensions of the bindings. This file belongs in java/src/main/kotlin/dev/nodekit/
-// (shipped in the jar); it lives with the tests only until the pom gives the main
-// Kotlin compilation the standard library (kotlin-stdlib <scope>provided</scope>
-// instead of test): with the stdlib in test scope, src/main/kotlin cannot compile.
+// Kotlin extensions of the bindings, shipped in the jar (class NodekitKt). They
+// compile against kotlin-stdlib in provided scope: Kotlin apps bring their own.
 @file:JvmName("NodekitKt")
 
 package dev.nodekit
