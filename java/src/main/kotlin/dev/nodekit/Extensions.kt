@@ -34,32 +34,26 @@ fun Result.orThrow() {
  * [block] returned normally, attached as a suppressed exception if [block]
  * threw. stop() is idempotent, so [block] may stop the group itself.
  */
-inline fun <T> Group.use(block: (Group) -> T): T {
-    val value = try {
-        block(this)
-    } catch (t: Throwable) {
-        val stopped = stop()
-        if (!stopped.isOk) t.addSuppressed(NodekitException(stopped.kind(), stopped.message()))
-        throw t
-    }
-    stop().orThrow()
-    return value
-}
+inline fun <T> Group.use(block: (Group) -> T): T = runThenStop(this, Group::stop, block)
 
 /**
  * Runs [block] with this processor and stops it afterwards (final persist
  * included), whether [block] returned or threw; a failed stop is reported as
  * in [Group.use].
  */
-inline fun <T> Processor.use(block: (Processor) -> T): T {
+inline fun <T> Processor.use(block: (Processor) -> T): T = runThenStop(this, Processor::stop, block)
+
+/** The body of the `use` functions: [block], then [stop], reporting a failed stop. */
+@PublishedApi
+internal inline fun <H, T> runThenStop(handle: H, stop: (H) -> Result, block: (H) -> T): T {
     val value = try {
-        block(this)
+        block(handle)
     } catch (t: Throwable) {
-        val stopped = stop()
+        val stopped = stop(handle)
         if (!stopped.isOk) t.addSuppressed(NodekitException(stopped.kind(), stopped.message()))
         throw t
     }
-    stop().orThrow()
+    stop(handle).orThrow()
     return value
 }
 
