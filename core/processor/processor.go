@@ -60,6 +60,17 @@ type Handler interface {
 	Handle(Event) error
 }
 
+// BatchHandler is a Handler that can take all pending events at once; the
+// processor then calls HandleBatch once per pass instead of Handle per event.
+// It returns how many events, from the first, it handled; the rest (and an
+// error, if any) mean "not handled yet" and are offered again after the
+// backoff, before later events (a batch that made progress restarts the
+// backoff from RetryBackoff). events is only valid during the call.
+type BatchHandler interface {
+	Handler
+	HandleBatch(events []Event) (handled int, err error)
+}
+
 // HandlerFunc adapts a function to a Handler.
 type HandlerFunc func(Event) error
 
@@ -369,19 +380,39 @@ func (l *loop) handle(now time.Time) (err error) {
 			err = fmt.Errorf("handler: %w", &lifecycle.PanicError{Value: v, Stack: debug.Stack()})
 		}
 	}()
-	for ; i < len(l.pending); i++ {
-		if herr := p.cfg.Handler.Handle(l.pending[i]); herr != nil {
-			p.retries.Add(1)
-			l.attempts++
-			delay := min(p.cfg.RetryBackoff<<min(l.attempts-1, 30), p.cfg.MaxRetryBackoff)
-			l.retryAt = now.Add(delay)
-			p.cfg.Logger.Debug("processor: handler refused an event; will retry", "in", delay, "err", herr)
-			p.handled.Add(uint64(i)) // i events before it were handled in this pass
+	refuse := func(herr error) {
+		p.retries.Add(1)
+		l.attempts++
+		delay := min(p.cfg.RetryBackoff<<min(l.attempts-1, 30), p.cfg.MaxRetryBackoff)
+		l.retryAt = now.Add(delay)
+		p.cfg.Logger.Debug("processor: handler refused an event; will retry", "in", delay, "err", herr)
+	}
+	if bh, ok := p.cfg.Handler.(BatchHandler); ok {
+		n, herr := bh.HandleBatch(l.pending)
+		i = min(max(n, 0), len(l.pending))
+		p.handled.Add(uint64(i))
+		if i < len(l.pending) {
+			if i > 0 {
+				l.attempts = 0 // progress: the backoff starts over
+			}
+			if herr == nil {
+				herr = fmt.Errorf("batch handler took %d of %d events", i, len(l.pending))
+			}
+			refuse(herr)
 			return nil
 		}
-		l.attempts = 0
+	} else {
+		for ; i < len(l.pending); i++ {
+			if herr := p.cfg.Handler.Handle(l.pending[i]); herr != nil {
+				p.handled.Add(uint64(i)) // the events before it were handled in this pass
+				refuse(herr)
+				return nil
+			}
+			l.attempts = 0
+		}
+		p.handled.Add(uint64(i))
 	}
-	p.handled.Add(uint64(i))
+	l.attempts = 0
 	l.retryAt = time.Time{}
 	return nil
 }

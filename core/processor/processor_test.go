@@ -423,3 +423,54 @@ func ExampleStart() {
 	fmt.Println(h.Stop(), string(state.Get()))
 	// Output: <nil> last event: 3
 }
+
+// batcher takes at most limit events per call, and nothing while refusing.
+type batcher struct {
+	mu      sync.Mutex
+	limit   int
+	refuse  bool
+	batches [][]processor.Event
+	seen    chan int
+}
+
+func (b *batcher) Handle(processor.Event) error { panic("HandleBatch is used instead") }
+
+func (b *batcher) HandleBatch(events []processor.Event) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.refuse {
+		b.seen <- 0
+		return 0, errors.New("busy")
+	}
+	n := min(len(events), b.limit)
+	b.batches = append(b.batches, append([]processor.Event(nil), events[:n]...))
+	b.seen <- n
+	return n, nil
+}
+
+func TestBatchHandlerGetsAllPendingEventsAndRetriesTheRest(t *testing.T) {
+	fake := clock.NewFake(time.Unix(0, 0))
+	q := processor.NewQueue()
+	b := &batcher{limit: 2, refuse: true, seen: make(chan int, 100)}
+	h := processor.Start(processor.Config{Sources: []processor.Source{q}, Handler: b,
+		RetryBackoff: time.Second, Clock: fake, Logger: quiet()})
+	q.Push(1, 2, 3)
+	assert.Equal(t, 0, recv(t, b.seen), "refused: nothing taken")
+	b.mu.Lock()
+	b.refuse = false
+	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, fake.WaitTimers(ctx, 1))
+	fake.Advance(time.Second)
+	assert.Equal(t, 2, recv(t, b.seen), "took two of three")
+	require.NoError(t, fake.WaitTimers(ctx, 1)) // the third waits for a retry
+	q.Push(4)
+	fake.Advance(time.Second)
+	assert.Equal(t, 2, recv(t, b.seen), "the rest, in order, with the new event behind it")
+	require.NoError(t, h.Stop())
+	assert.Equal(t, [][]processor.Event{{1, 2}, {3, 4}}, b.batches)
+	c := h.Counters()
+	assert.Equal(t, uint64(4), c.Handled)
+	assert.Equal(t, uint64(2), c.Retries)
+}
