@@ -2,6 +2,7 @@ package nodekit
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"time"
@@ -91,6 +92,37 @@ func (j javaLoop) Activity() string { return j.p.Activity() }
 // all be null: defaults, no persistence, events dropped, no logs.
 func StartProcessor(config *ProcessorConfig, persister Persister, handler EventHandler, logger Logger) (p *Processor, err error) {
 	defer guard(&err)
+	var h processor.Handler
+	if handler != nil {
+		h = javaHandler{handler}
+	}
+	return startProcessor(config, persister, h, logger)
+}
+
+// BatchEventHandler receives events in batches: every event pending when the
+// processor wakes, in as few calls as possible (at most 1024 events or 1 MiB
+// per call). One call costs about as much as one EventHandler call, so this is
+// the way to hand a Java handler millions of events per second.
+type BatchEventHandler interface {
+	// HandleEvents receives count events packed into data, each as a 4-byte
+	// big-endian length followed by its bytes (Kotlin: unpackEvents). It
+	// returns how many, from the first, it handled; the rest come again
+	// later, after the backoff and before later events. An exception means
+	// none was handled.
+	HandleEvents(data []byte, count int) (int, error)
+}
+
+// StartBatchProcessor is StartProcessor with a BatchEventHandler.
+func StartBatchProcessor(config *ProcessorConfig, persister Persister, handler BatchEventHandler, logger Logger) (p *Processor, err error) {
+	defer guard(&err)
+	var h processor.Handler
+	if handler != nil {
+		h = &javaBatchHandler{h: handler}
+	}
+	return startProcessor(config, persister, h, logger)
+}
+
+func startProcessor(config *ProcessorConfig, persister Persister, handler processor.Handler, logger Logger) (*Processor, error) {
 	if config == nil {
 		config = NewProcessorConfig()
 	}
@@ -103,12 +135,10 @@ func StartProcessor(config *ProcessorConfig, persister Persister, handler EventH
 		RetryBackoff:    time.Duration(config.RetryBackoffMillis) * time.Millisecond,
 		MaxRetryBackoff: time.Duration(config.MaxRetryBackoffMillis) * time.Millisecond,
 		Logger:          slogFor(logger),
+		Handler:         handler,
 	}
 	if persister != nil {
 		cfg.Persister = javaPersister{persister}
-	}
-	if handler != nil {
-		cfg.Handler = javaHandler{handler}
 	}
 	var opts []lifecycle.Option
 	if config.StopTimeoutMillis > 0 {
@@ -116,7 +146,7 @@ func StartProcessor(config *ProcessorConfig, persister Persister, handler EventH
 	}
 	pc.p = processor.New(cfg)
 	pc.h = lifecycle.Start("processor", javaLoop{pc.p}, opts...)
-	p = &Processor{pc}
+	p := &Processor{pc}
 	runtime.AddCleanup(p, func(pc *proc) { go pc.h.Stop() }, pc) //nolint:errcheck // nobody is left to receive the result
 	return p, nil
 }
@@ -225,6 +255,47 @@ func (j javaPersister) Persist(key string, data []byte) error { return j.p.Persi
 type javaHandler struct{ h EventHandler }
 
 func (j javaHandler) Handle(e processor.Event) error { return j.h.HandleEvent(e.([]byte)) }
+
+// Limits of one HandleEvents call.
+const (
+	maxBatchEvents = 1024
+	maxBatchBytes  = 1 << 20
+)
+
+// javaBatchHandler packs pending events into chunks for a BatchEventHandler.
+type javaBatchHandler struct {
+	h   BatchEventHandler
+	buf []byte // reused: gomobile copies it into a Java array per call
+}
+
+func (j *javaBatchHandler) Handle(e processor.Event) error {
+	_, err := j.HandleBatch([]processor.Event{e})
+	return err
+}
+
+func (j *javaBatchHandler) HandleBatch(events []processor.Event) (int, error) {
+	done := 0
+	for done < len(events) {
+		j.buf = j.buf[:0]
+		n := 0
+		for _, e := range events[done:] {
+			b := e.([]byte)
+			if n == maxBatchEvents || (n > 0 && len(j.buf)+4+len(b) > maxBatchBytes) {
+				break
+			}
+			j.buf = binary.BigEndian.AppendUint32(j.buf, uint32(len(b)))
+			j.buf = append(j.buf, b...)
+			n++
+		}
+		took, err := j.h.HandleEvents(j.buf, n)
+		took = min(max(took, 0), n)
+		done += took
+		if err != nil || took < n {
+			return done, err
+		}
+	}
+	return done, nil
+}
 
 // FilePersister is the file-system persister of core/processor: each key is
 // one file in a directory, written atomically with a checksum. Pass it to

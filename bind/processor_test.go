@@ -1,7 +1,9 @@
 package nodekit
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -191,4 +193,87 @@ func TestSubmitAfterStopThrows(t *testing.T) {
 	require.True(t, p.Stop().IsOk())
 	assert.ErrorContains(t, p.Submit([]byte("late")), "processor has stopped")
 	assert.ErrorContains(t, p.UpdateState([]byte("late")), "processor has stopped")
+}
+
+// batchRecorder unpacks batches as a Java BatchEventHandler would.
+type batchRecorder struct {
+	mu     sync.Mutex
+	events []string
+	sizes  []int
+	limit  int // take at most this many per call (0: all)
+	fail   error
+	calls  chan int
+}
+
+func (b *batchRecorder) HandleEvents(data []byte, count int) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fail != nil {
+		err := b.fail
+		b.fail = nil
+		b.calls <- 0
+		return 0, err
+	}
+	take := count
+	if b.limit > 0 {
+		take = min(count, b.limit)
+	}
+	for i := 0; i < take; i++ {
+		n := binary.BigEndian.Uint32(data)
+		b.events = append(b.events, string(data[4:4+n]))
+		data = data[4+n:]
+	}
+	b.sizes = append(b.sizes, count)
+	b.calls <- take
+	return take, nil
+}
+
+func (b *batchRecorder) got() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.events...)
+}
+
+func TestBatchProcessorPacksAndChunks(t *testing.T) {
+	b := &batchRecorder{calls: make(chan int, 10000)}
+	p, err := StartBatchProcessor(nil, nil, b, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return p.Counters().Passes >= 1 }, waitTimeout, time.Millisecond)
+	p.proc.queue.Attach(func() {}) // hold back wake-ups: the events pile up, then go in one pass
+	var want []string
+	for i := range 2500 {
+		e := fmt.Sprint("event-", i)
+		want = append(want, e)
+		require.NoError(t, p.Submit([]byte(e)))
+	}
+	p.proc.p.Wake()
+	total := 0
+	for total < 2500 {
+		total += <-b.calls
+	}
+	require.True(t, p.Stop().IsOk())
+	assert.Equal(t, want, b.got(), "every event, in order, bytes intact")
+	assert.Equal(t, []int{1024, 1024, 452}, b.sizes, "chunks of at most 1024 events")
+	assert.Equal(t, int64(2500), p.Counters().EventsHandled)
+}
+
+func TestBatchProcessorRetriesWhatWasNotTaken(t *testing.T) {
+	b := &batchRecorder{calls: make(chan int, 100), limit: 1, fail: errors.New("java.lang.IllegalStateException: busy")}
+	cfg := NewProcessorConfig()
+	cfg.RetryBackoffMillis = 1
+	p, err := StartBatchProcessor(cfg, nil, b, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return p.Counters().Passes >= 1 }, waitTimeout, time.Millisecond)
+	p.proc.queue.Attach(func() {})
+	for _, e := range []string{"a", "b", "c"} {
+		require.NoError(t, p.Submit([]byte(e)))
+	}
+	p.proc.p.Wake()
+	taken := 0
+	for taken < 3 {
+		taken += <-b.calls
+	}
+	require.True(t, p.Stop().IsOk())
+	assert.Equal(t, []string{"a", "b", "c"}, b.got())
+	assert.GreaterOrEqual(t, p.Counters().Retries, int64(3), "the exception, then two partial batches")
 }
