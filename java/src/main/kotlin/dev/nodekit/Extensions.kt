@@ -74,3 +74,16 @@ fun service(start: () -> Unit = {}, stop: () -> Unit = {}): Service {
         override fun stop() = onStop()
     }
 }
+
+/**
+ * Splits the events that a [BatchEventHandler] receives: [count] events, each a
+ * 4-byte big-endian length followed by its bytes. From Java:
+ * `NodekitKt.unpackEvents(data, count)`.
+ */
+fun unpackEvents(data: ByteArray?, count: Long): List<ByteArray> {
+    if (data == null) return List(count.toInt()) { ByteArray(0) }
+    val buf = java.nio.ByteBuffer.wrap(data)
+    return List(count.toInt()) {
+        ByteArray(buf.getInt()).also { buf.get(it) }
+    }
+}
