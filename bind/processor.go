@@ -179,6 +179,36 @@ func (p *Processor) Submit(event []byte) (err error) {
 	return nil
 }
 
+// SubmitBatch queues count events packed into data as a BatchEventHandler
+// receives them (each a 4-byte big-endian length, then its bytes; Kotlin:
+// packEvents) with one call instead of count. It throws, queueing nothing, if
+// data does not hold exactly count events or the processor has ended.
+func (p *Processor) SubmitBatch(data []byte, count int) (err error) {
+	defer guard(&err)
+	pc, err := p.core()
+	if err != nil {
+		return err
+	}
+	if closed(pc.h.Done()) {
+		return fmt.Errorf("submit: processor has stopped: %w", errIllegalState)
+	}
+	events := make([]processor.Event, 0, max(count, 0))
+	rest := data
+	for i := 0; i < count; i++ {
+		if len(rest) < 4 || uint64(len(rest)-4) < uint64(binary.BigEndian.Uint32(rest)) {
+			return fmt.Errorf("submit batch: event %d of %d is truncated (%d bytes left)", i, count, len(rest))
+		}
+		n := binary.BigEndian.Uint32(rest)
+		events = append(events, append([]byte(nil), rest[4:4+n]...))
+		rest = rest[4+n:]
+	}
+	if len(rest) != 0 || count < 0 {
+		return fmt.Errorf("submit batch: %d bytes after the %d events", len(rest), count)
+	}
+	pc.queue.Push(events...)
+	return nil
+}
+
 // UpdateState replaces the state with a copy of snapshot and marks it dirty:
 // the processor persists it on its next pass, and on stop at the latest. It
 // throws if the processor has ended.

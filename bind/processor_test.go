@@ -277,3 +277,29 @@ func TestBatchProcessorRetriesWhatWasNotTaken(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "c"}, b.got())
 	assert.GreaterOrEqual(t, p.Counters().Retries, int64(3), "the exception, then two partial batches")
 }
+
+func pack(events ...string) []byte {
+	var b []byte
+	for _, e := range events {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
+		b = append(b, e...)
+	}
+	return b
+}
+
+func TestSubmitBatchUnpacksInOrderAndRejectsBadInput(t *testing.T) {
+	got := make(chan string, 10)
+	p, err := StartProcessor(nil, nil, handlerFunc(func(e []byte) error { got <- string(e); return nil }), nil)
+	require.NoError(t, err)
+	data := pack("one", "", "three")
+	require.NoError(t, p.SubmitBatch(data, 3))
+	data[4] = 'X' // the processor kept copies
+	assert.Equal(t, []string{"one", "", "three"}, []string{<-got, <-got, <-got})
+
+	assert.ErrorContains(t, p.SubmitBatch(pack("a", "b"), 3), "event 2 of 3 is truncated")
+	assert.ErrorContains(t, p.SubmitBatch(pack("a", "b"), 1), "bytes after the 1 events")
+	assert.ErrorContains(t, p.SubmitBatch([]byte{0, 0, 0, 9, 'x'}, 1), "truncated")
+	require.True(t, p.Stop().IsOk())
+	assert.Equal(t, int64(3), p.Counters().EventsHandled, "a rejected batch queues nothing")
+	assert.ErrorContains(t, p.SubmitBatch(pack("late"), 1), "processor has stopped")
+}

@@ -1,5 +1,6 @@
 package dev.nodekit.bench;
 
+import dev.nodekit.BatchEventHandler;
 import dev.nodekit.EventHandler;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,7 +11,7 @@ import java.util.concurrent.locks.LockSupport;
  * benchmark thread when the count reaches the target set by {@link #expect}.
  * The same class is fed by nodekit's processor and by the baselines.
  */
-class CountingHandler implements EventHandler {
+class CountingHandler implements EventHandler, BatchEventHandler {
     private final AtomicLong seen = new AtomicLong();
     private volatile long target = Long.MAX_VALUE;
     private volatile Thread waiter;
@@ -20,6 +21,19 @@ class CountingHandler implements EventHandler {
         if (seen.incrementAndGet() == target) {
             LockSupport.unpark(waiter);
         }
+    }
+
+    /** The batched form: walks the packed events (length, bytes) and counts them. */
+    @Override
+    public long handleEvents(byte[] data, long count) throws Exception {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(data);
+        for (long i = 0; i < count; i++) {
+            buf.position(buf.position() + 4 + buf.getInt(buf.position()));
+        }
+        if (seen.addAndGet(count) >= target) {
+            LockSupport.unpark(waiter);
+        }
+        return count;
     }
 
     /** Arms the wake-up for n more events (call before submitting them); returns the target count. */

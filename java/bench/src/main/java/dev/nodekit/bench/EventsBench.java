@@ -103,6 +103,34 @@ public class EventsBench {
         s.handler.await(target);
     }
 
+    /** The same handler, given every pending event in one call (startBatchProcessor). */
+    @State(Scope.Benchmark)
+    public static class BatchProcessorState {
+        final CountingHandler handler = new CountingHandler();
+        Processor processor;
+
+        @Setup(Level.Trial)
+        public void start() throws Exception {
+            processor = Nodekit.startBatchProcessor(null, null, handler, null);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            Checks.ok("batch processor stop", processor.stop());
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public void processorSubmitToJavaBatchHandler(BatchProcessorState s, Payload p) throws Exception {
+        byte[] event = p.bytes;
+        long target = s.handler.expect(N);
+        for (int i = 0; i < N; i++) {
+            s.processor.submit(event);
+        }
+        s.handler.await(target);
+    }
+
     @State(Scope.Benchmark)
     public static class QueueState {
         final CountingHandler handler = new CountingHandler();
