@@ -87,3 +87,13 @@ fun unpackEvents(data: ByteArray?, count: Long): List<ByteArray> {
         ByteArray(buf.getInt()).also { buf.get(it) }
     }
 }
+
+/**
+ * Packs events for [Processor.submitBatch]: each as a 4-byte big-endian length
+ * followed by its bytes. From Java: `NodekitKt.packEvents(events)`.
+ */
+fun packEvents(events: List<ByteArray>): ByteArray {
+    val buf = java.nio.ByteBuffer.allocate(events.sumOf { 4 + it.size })
+    events.forEach { buf.putInt(it.size).put(it) }
+    return buf.array()
+}

@@ -66,4 +66,41 @@ class BatchProcessorTest {
         assertEquals(List.of("a", "b", "c"), got);
         assertTrue(p.counters().getRetries() >= 1);
     }
+
+    @Test
+    void submitBatchRoundTripsThroughABatchHandler() throws Exception {
+        int n = 3000;
+        List<String> got = new ArrayList<>();
+        CountDownLatch all = new CountDownLatch(n);
+        Processor p = Nodekit.startBatchProcessor(null, null, (data, count) -> {
+            for (byte[] e : NodekitKt.unpackEvents(data, count)) {
+                got.add(new String(e, StandardCharsets.UTF_8));
+                all.countDown();
+            }
+            return count;
+        }, null);
+        List<byte[]> batch = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            batch.add(("b" + i).getBytes(StandardCharsets.UTF_8));
+            if (batch.size() == 100) {
+                p.submitBatch(NodekitKt.packEvents(batch), batch.size());
+                batch.clear();
+            }
+        }
+        assertTrue(all.await(10, TimeUnit.SECONDS));
+        assertTrue(p.stop().isOk());
+        for (int i = 0; i < n; i++) {
+            assertEquals("b" + i, got.get(i));
+        }
+    }
+
+    @Test
+    void submitBatchRejectsAMiscountedBatch() throws Exception {
+        Processor p = Nodekit.startProcessor(null, null, null, null);
+        byte[] two = NodekitKt.packEvents(List.of(new byte[] {1}, new byte[] {2}));
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> p.submitBatch(two, 3));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        assertTrue(p.stop().isOk());
+        assertEquals(0, p.counters().getEventsHandled());
+    }
 }

@@ -31,4 +31,11 @@ class KotlinBatchProcessorTest {
         assertEquals(0, events[0].size)
         assertEquals(listOf<Byte>(7, 8), events[1].toList())
     }
+
+    @Test
+    fun packThenUnpack() {
+        val events = listOf(byteArrayOf(1, 2, 3), byteArrayOf(), byteArrayOf(9))
+        val back = unpackEvents(packEvents(events), events.size.toLong())
+        assertEquals(events.map { it.toList() }, back.map { it.toList() })
+    }
 }

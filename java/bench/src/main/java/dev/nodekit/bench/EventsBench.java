@@ -109,9 +109,23 @@ public class EventsBench {
         final CountingHandler handler = new CountingHandler();
         Processor processor;
 
+        private byte[] packed;
+
         @Setup(Level.Trial)
         public void start() throws Exception {
             processor = Nodekit.startBatchProcessor(null, null, handler, null);
+        }
+
+        /** SUBMIT_BATCH copies of event, packed once. */
+        byte[] packed(byte[] event) {
+            if (packed == null) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(SUBMIT_BATCH * (4 + event.length));
+                for (int i = 0; i < SUBMIT_BATCH; i++) {
+                    b.putInt(event.length).put(event);
+                }
+                packed = b.array();
+            }
+            return packed;
         }
 
         @TearDown(Level.Trial)
@@ -130,6 +144,21 @@ public class EventsBench {
         }
         s.handler.await(target);
     }
+
+    /** Both directions batched: 100 events per submitBatch call, a batch handler. */
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public void processorSubmitBatchToJavaBatchHandler(BatchProcessorState s, Payload p) throws Exception {
+        byte[] packed = s.packed(p.bytes);
+        long target = s.handler.expect(N);
+        for (int i = 0; i < N; i += SUBMIT_BATCH) {
+            s.processor.submitBatch(packed, SUBMIT_BATCH);
+        }
+        s.handler.await(target);
+    }
+
+    /** Events per submitBatch call in processorSubmitBatchToJavaBatchHandler (N is a multiple). */
+    static final int SUBMIT_BATCH = 100;
 
     @State(Scope.Benchmark)
     public static class QueueState {
