@@ -40,6 +40,11 @@ class FailServiceTest {
         g.failService("conn", "socket reset");
         assertEquals("stop conn", next(calls));
         assertEquals("start conn", next(calls), "restarted after the backoff");
+        // start() has been called; the group records Running once it returns.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (g.serviceState("conn") != Nodekit.StateRunning && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
         assertEquals(Nodekit.StateRunning, g.serviceState("conn"));
         assertTrue(g.stop().isOk());
         assertEquals("stop conn", next(calls));
