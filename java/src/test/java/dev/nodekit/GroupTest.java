@@ -2,6 +2,7 @@ package dev.nodekit;
 
 import static dev.nodekit.TestSupport.WAIT_SECONDS;
 import static dev.nodekit.TestSupport.await;
+import static dev.nodekit.TestSupport.concurrently;
 import static dev.nodekit.TestSupport.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -153,24 +154,8 @@ class GroupTest {
         Group g = groupOf(calls, "a", "b");
         assertTrue(g.start().isOk());
 
-        int n = 8;
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Result>> stops = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                stops.add(pool.submit(() -> {
-                    go.await();
-                    return g.stop();
-                }));
-            }
-            go.countDown();
-            for (Future<Result> f : stops) {
-                Result r = f.get(WAIT_SECONDS, TimeUnit.SECONDS);
-                assertTrue(r.isOk(), r.toString());
-            }
-        } finally {
-            pool.shutdownNow();
+        for (Result r : concurrently(8, g::stop)) {
+            assertTrue(r.isOk(), r.toString());
         }
         assertTrue(g.stop().isOk(), "stop() again");
         assertTrue(g.join().isOk());
@@ -186,28 +171,13 @@ class GroupTest {
         g.add("a", a);
         assertTrue(g.start().isOk());
 
-        int n = 6;
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Result>> stops = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                stops.add(pool.submit(() -> {
-                    go.await();
-                    return g.stop();
-                }));
-            }
-            go.countDown();
-            Result first = stops.get(0).get(WAIT_SECONDS, TimeUnit.SECONDS);
-            assertEquals(Nodekit.KindFailed, first.kind(), first.toString());
-            assertTrue(first.message().contains("socket close failed"), first.message());
-            for (Future<Result> f : stops) {
-                Result r = f.get(WAIT_SECONDS, TimeUnit.SECONDS);
-                assertEquals(first.kind(), r.kind());
-                assertEquals(first.message(), r.message());
-            }
-        } finally {
-            pool.shutdownNow();
+        List<Result> stops = concurrently(6, g::stop);
+        Result first = stops.get(0);
+        assertEquals(Nodekit.KindFailed, first.kind(), first.toString());
+        assertTrue(first.message().contains("socket close failed"), first.message());
+        for (Result r : stops) {
+            assertEquals(first.kind(), r.kind());
+            assertEquals(first.message(), r.message());
         }
         assertEquals(List.of("start a", "stop a"), calls.snapshot());
     }

@@ -2,6 +2,7 @@ package dev.nodekit;
 
 import static dev.nodekit.TestSupport.WAIT_SECONDS;
 import static dev.nodekit.TestSupport.bytes;
+import static dev.nodekit.TestSupport.concurrently;
 import static dev.nodekit.TestSupport.poll;
 import static dev.nodekit.TestSupport.str;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -334,23 +335,8 @@ class ProcessorTest {
         RecordingPersister store = new RecordingPersister();
         Processor p = Nodekit.startProcessor(null, store, null, null);
         p.updateState(bytes("final"));
-        int n = 6;
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Result>> stops = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                stops.add(pool.submit(() -> {
-                    go.await();
-                    return p.stop();
-                }));
-            }
-            go.countDown();
-            for (Future<Result> f : stops) {
-                assertTrue(f.get(WAIT_SECONDS, TimeUnit.SECONDS).isOk());
-            }
-        } finally {
-            pool.shutdownNow();
+        for (Result r : concurrently(6, p::stop)) {
+            assertTrue(r.isOk());
         }
         assertTrue(p.stop().isOk());
         assertEquals(1, store.count(), "persisted once");

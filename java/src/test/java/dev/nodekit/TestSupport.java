@@ -17,6 +17,32 @@ final class TestSupport {
 
     private TestSupport() {}
 
+    /**
+     * Runs call on n threads released together (a latch), and returns each
+     * thread's result, waiting at most WAIT_SECONDS for each.
+     */
+    static <T> List<T> concurrently(int n, java.util.concurrent.Callable<T> call) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<java.util.concurrent.Future<T>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return call.call();
+                }));
+            }
+            go.countDown();
+            List<T> results = new ArrayList<>();
+            for (java.util.concurrent.Future<T> f : futures) {
+                results.add(f.get(WAIT_SECONDS, TimeUnit.SECONDS));
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
