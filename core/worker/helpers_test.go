@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,7 +18,9 @@ import (
 
 // quiet is a Config whose workers' standard error is not copied to the test
 // output.
-func quiet() worker.Config { return worker.Config{Stderr: io.Discard} }
+func quiet() worker.Config {
+	return worker.Config{Stderr: io.Discard, Logger: slog.New(slog.DiscardHandler)}
+}
 
 // start starts a worker of this test binary and registers its shutdown and
 // the check that no child process is left.

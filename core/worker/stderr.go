@@ -23,6 +23,7 @@ type stderrTap struct {
 	inReport bool
 	lineOpen bool // the current line has started (line holds its first bytes)
 	decided  bool // the current line is known to start a report or not
+	inHeader bool // in a report, before its first blank line
 }
 
 // reportLimit bounds the crash report kept by a tap.
@@ -87,8 +88,14 @@ func (t *stderrTap) segment(seg []byte, ended bool) {
 			return
 		}
 		t.decided = true
-		if isTrigger(t.line) {
-			t.inReport, t.report = true, t.report[:0]
+		switch {
+		case isTrigger(t.line) && !(t.inReport && t.inHeader):
+			// A report starts; a trigger line inside a report's header
+			// (as "fatal error: fault" after "unexpected fault address")
+			// continues it.
+			t.inReport, t.inHeader, t.report = true, true, t.report[:0]
+		case len(bytes.TrimRight(t.line, "\r\n")) == 0 && ended:
+			t.inHeader = false
 		}
 		if t.inReport {
 			t.appendReport(t.line)
