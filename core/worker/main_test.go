@@ -48,7 +48,8 @@ func init() {
 	// (recovering it as a panic is only possible with SetPanicOnFault(true)).
 	worker.Register("segv", func(context.Context, []byte) ([]byte, error) {
 		debug.SetPanicOnFault(false)
-		p := (*int)(unsafe.Pointer(uintptr(0x7fff_dead_0000)))
+		addr := uintptr(0x7fff_dead_0000)
+		p := *(**int)(unsafe.Pointer(&addr))
 		*p = 1
 		return nil, nil
 	})
