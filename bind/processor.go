@@ -9,6 +9,7 @@ import (
 
 	"nodekit.dev/nodekit/core/lifecycle"
 	"nodekit.dev/nodekit/core/processor"
+	"nodekit.dev/nodekit/core/store"
 )
 
 // KindPersist is the Result kind of a processor that stopped because its
@@ -327,16 +328,16 @@ func (j *javaBatchHandler) HandleBatch(events []processor.Event) (int, error) {
 	return done, nil
 }
 
-// FilePersister is the file-system persister of core/processor: each key is
+// FilePersister is the file-system persister of core/store: each key is
 // one file in a directory, written atomically with a checksum. Pass it to
 // StartProcessor as the Persister, and Load the state back on start.
 type FilePersister struct {
-	fp *processor.FilesystemPersister
+	fp *store.FilesystemPersister
 }
 
 // NewFilePersister opens (creating if needed) the directory dir.
 func NewFilePersister(dir string) (*FilePersister, error) {
-	fp, err := processor.NewFilesystemPersister(dir)
+	fp, err := store.NewFilesystemPersister(dir)
 	if err != nil {
 		return nil, err
 	}
