@@ -160,7 +160,7 @@ func (g *Group) Run(ctx context.Context) error {
 
 	r := &run{g: g, ctx: ctx, base: context.WithoutCancel(ctx), entries: entries, clock: g.opts.clock,
 		notes: make(chan note, 2*len(entries)), aborts: make(chan *AbortError, 1)}
-	r.disp = newDispatcher(&g.observers, g.opts.log, func(a *AbortError) {
+	r.disp = newDispatcher(ctx, &g.observers, g.opts.log, func(a *AbortError) {
 		select {
 		case r.aborts <- a:
 		default: // the first refusal decides

@@ -34,6 +34,8 @@ type Handle struct {
 	stopOnce    sync.Once
 	state       atomic.Int32
 	stopAsked   atomic.Bool
+	signals     bool          // the service calls Ready itself
+	cb          callbackOwner // see NewCallbacks
 
 	mu                              sync.Mutex // guards the fields below until done is closed
 	err                             error
@@ -61,11 +63,11 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		h.stopTimeout = b.StopBound() + time.Second
 	}
 	h.state.Store(int32(Starting))
-	ctx, cancel := context.WithCancel(context.Background())
+	cctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	if signalsReady(svc) {
-		ctx = context.WithValue(ctx, readyKey{}, readyMarker(h))
-	} else {
+	ctx := &handleCtx{Context: cctx, h: h}
+	h.signals = signalsReady(svc)
+	if !h.signals {
 		h.markReady()
 	}
 	go func() {
@@ -76,6 +78,26 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		h.finish(err)
 	}()
 	return h
+}
+
+// handleCtx is the context a Handle passes to Run: cancelled by Stop, and
+// carrying the Handle's readiness mark and callback owner (see NewCallbacks).
+type handleCtx struct {
+	context.Context
+	h *Handle
+}
+
+func (c *handleCtx) Value(key any) any {
+	switch key {
+	case readyKey{}:
+		if c.h.signals {
+			return readyMarker(c.h)
+		}
+		return nil
+	case ownerKey{}:
+		return &c.h.cb
+	}
+	return c.Context.Value(key)
 }
 
 func hasStopTimeout(opts []Option) bool {
@@ -115,16 +137,34 @@ func (h *Handle) finish(err error) {
 // Name returns the service's name.
 func (h *Handle) Name() string { return h.name }
 
-// Stop cancels the service's context and waits until Run has returned or the
+// RequestStop asks the service to stop (it cancels the context its Run
+// received) and returns at once, without waiting. It is idempotent, safe from
+// any goroutine, and the one stop to call from inside the service's own
+// callbacks. Join, Done or Err report the outcome.
+func (h *Handle) RequestStop() {
+	h.stopOnce.Do(func() {
+		h.mu.Lock()
+		h.stopAt = time.Now()
+		h.mu.Unlock()
+		h.stopAsked.Store(true)
+		h.state.CompareAndSwap(int32(Starting), int32(Stopping))
+		h.state.CompareAndSwap(int32(Running), int32(Stopping))
+		h.cancel()
+	})
+}
+
+// Stop requests the stop (RequestStop) and waits until Run has returned or the
 // stop timeout has passed, and returns the outcome: nil for a clean stop, the
 // service's error, or a *TimeoutError naming it (it is then left to finish in
 // the background). Stop is idempotent, may be called concurrently and from any
 // goroutine, and returns the same error as Join.
 //
-// Called from inside a nodekit callback (an Observer, or code run through
-// AsCallback) Stop only requests the stop and returns nil at once, because the
-// run it would wait for is waiting for that callback; Join elsewhere reports
-// the outcome.
+// Called from inside a callback that the end of this service waits for (an
+// Observer of the Group it runs, a processor's Handler, timer or Persister,
+// code run through AsCallback), Stop requests the stop and returns at once an
+// error matching ErrCalledFromCallback: it never waits for itself and never
+// reports a stop that has not happened. See NewCallbacks for how the call is
+// recognised.
 func (h *Handle) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), h.stopTimeout)
 	defer cancel()
@@ -135,19 +175,11 @@ func (h *Handle) Stop() error {
 // If ctx's deadline passes first, the outcome becomes a *TimeoutError naming
 // the service and what it was busy with (see ActivityReporter). If ctx is
 // cancelled first, StopContext returns an error wrapping context.Canceled and
-// the outcome is left to Join.
+// the outcome is left to Join. From inside a callback it behaves as Stop.
 func (h *Handle) StopContext(ctx context.Context) error {
-	h.stopOnce.Do(func() {
-		h.mu.Lock()
-		h.stopAt = time.Now()
-		h.mu.Unlock()
-		h.stopAsked.Store(true)
-		h.state.CompareAndSwap(int32(Starting), int32(Stopping))
-		h.state.CompareAndSwap(int32(Running), int32(Stopping))
-		h.cancel()
-	})
-	if inCallback() {
-		return nil
+	h.RequestStop()
+	if err := h.selfWait("stop"); err != nil {
+		return err
 	}
 	var budget time.Duration
 	if d, ok := ctx.Deadline(); ok {
@@ -164,6 +196,15 @@ func (h *Handle) StopContext(ctx context.Context) error {
 	return h.Join()
 }
 
+// selfWait returns an error matching ErrCalledFromCallback if the caller is
+// inside one of h's callbacks and h has not ended, nil otherwise.
+func (h *Handle) selfWait(op string) error {
+	if !h.cb.inCallback() || closed(h.done) {
+		return nil
+	}
+	return &CallbackError{Op: op, Service: h.name}
+}
+
 // describe names the service and, if it reports one, its current activity.
 func (h *Handle) describe() string {
 	if a, ok := h.svc.(ActivityReporter); ok {
@@ -175,9 +216,19 @@ func (h *Handle) describe() string {
 }
 
 // Join waits until the service has ended (or its stop timed out) and returns
-// the outcome, the same on every call.
+// the outcome, the same on every call. From inside one of the service's
+// callbacks (see Stop) it returns an error matching ErrCalledFromCallback at
+// once, unless the service has already ended.
 func (h *Handle) Join() error {
+	if err := h.selfWait("join"); err != nil {
+		return err
+	}
 	<-h.done
+	return h.join()
+}
+
+// join returns the outcome; h.done must be closed.
+func (h *Handle) join() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.err
@@ -192,18 +243,23 @@ func (h *Handle) Ready() <-chan struct{} { return h.ready }
 
 // AwaitRunning waits until the service is running (nil), has ended before it
 // was (its error, or ErrNotRunning if it stopped cleanly), or ctx ends
-// (ctx.Err()).
+// (ctx.Err()). From inside one of the service's callbacks (see Stop) it
+// returns an error matching ErrCalledFromCallback at once, unless the service
+// is already running or has ended.
 func (h *Handle) AwaitRunning(ctx context.Context) error {
+	if !closed(h.ready) {
+		if err := h.selfWait("await running"); err != nil {
+			return err
+		}
+	}
 	select {
 	case <-h.ready:
 		return nil
 	case <-h.done:
-		select {
-		case <-h.ready:
+		if closed(h.ready) {
 			return nil
-		default:
 		}
-		if err := h.Join(); err != nil {
+		if err := h.join(); err != nil {
 			return err
 		}
 		return ErrNotRunning
@@ -219,7 +275,7 @@ func (h *Handle) State() State { return State(h.state.Load()) }
 func (h *Handle) Err() error {
 	select {
 	case <-h.done:
-		return h.Join()
+		return h.join()
 	default:
 		return nil
 	}

@@ -1,13 +1,11 @@
 package lifecycle
 
 import (
+	"context"
 	"log/slog"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"nodekit.dev/nodekit/internal/goid"
 )
 
 // An Observer receives every state transition of the services in a Group.
@@ -70,47 +68,9 @@ func (l *observerList) load() []observerEntry {
 
 func (l *observerList) empty() bool { return len(l.load()) == 0 }
 
-// callbackGoroutines holds the ids of goroutines that are delivering nodekit
-// callbacks. A Handle.Stop called on one of them must not wait: the run it
-// would wait for is waiting for that very callback.
-var (
-	callbackGoroutines sync.Map // goroutine id → struct{}
-	callbackCount      atomic.Int32
-)
-
-// AsCallback runs fn and returns its error (or a *PanicError), marking the
-// calling goroutine, for the duration, as one that delivers a callback: a
-// Handle.Stop called from inside fn requests the stop and returns at once
-// instead of waiting for a run that is itself waiting for fn. Binding layers
-// wrap calls into foreign code (a Java hook) with it.
-func AsCallback(fn func() error) error {
-	defer markCallback()()
-	return Protect(fn)
-}
-
-// markCallback marks the calling goroutine as delivering callbacks until the
-// returned function is called.
-func markCallback() (unmark func()) {
-	id := goid.Current()
-	callbackGoroutines.Store(id, struct{}{})
-	callbackCount.Add(1)
-	return func() {
-		callbackGoroutines.Delete(id)
-		callbackCount.Add(-1)
-	}
-}
-
-// inCallback reports whether the calling goroutine is delivering a callback.
-func inCallback() bool {
-	if callbackCount.Load() == 0 {
-		return false
-	}
-	_, ok := callbackGoroutines.Load(goid.Current())
-	return ok
-}
-
 // dispatcher delivers events to observers on one goroutine, in order.
 type dispatcher struct {
+	ctx       context.Context // the group's: says which Handle observers belong to
 	observers *observerList
 	log       *slog.Logger
 	abort     func(*AbortError) // called once per refused start event
@@ -122,8 +82,8 @@ type dispatcher struct {
 	done   chan struct{} // closed when the goroutine exits
 }
 
-func newDispatcher(obs *observerList, log *slog.Logger, abort func(*AbortError)) *dispatcher {
-	d := &dispatcher{observers: obs, log: log, abort: abort,
+func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError)) *dispatcher {
+	d := &dispatcher{ctx: ctx, observers: obs, log: log, abort: abort,
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go d.loop()
 	return d
@@ -156,16 +116,19 @@ func (d *dispatcher) close() {
 
 func (d *dispatcher) loop() {
 	defer close(d.done)
-	defer markCallback()()
+	cb := NewCallbacks(d.ctx) // observers are callbacks of the group's Handle
+	defer cb.Close()
 	var batch []Event
 	for range d.wake {
 		d.mu.Lock()
 		batch, d.queue = d.queue, batch[:0]
 		closed := d.closed
 		d.mu.Unlock()
+		cb.enter()
 		for _, e := range batch {
 			d.deliver(e)
 		}
+		cb.exit()
 		clear(batch)
 		if closed {
 			d.mu.Lock()
@@ -199,11 +162,6 @@ func (d *dispatcher) deliver(e Event) {
 }
 
 // observe calls obs.Observe(e), turning a panic into a *PanicError.
-func observe(obs Observer, e Event) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
-		}
-	}()
-	return obs.Observe(e)
+func observe(obs Observer, e Event) error {
+	return Protect(func() error { return obs.Observe(e) })
 }

@@ -166,23 +166,3 @@ func TestObserverErrorOnStopEventIsOnlyLogged(t *testing.T) {
 	require.NoError(t, h.Stop())
 	assert.Contains(t, logs.String(), "cannot flush metrics")
 }
-
-func TestStopFromInsideObserverDoesNotDeadlock(t *testing.T) {
-	g := lifecycle.NewGroup()
-	var h *lifecycle.Handle
-	ready := make(chan struct{})
-	stopReturned := make(chan error, 1)
-	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
-		if e.To == lifecycle.Running {
-			<-ready
-			stopReturned <- h.Stop()
-		}
-		return nil
-	}))
-	require.NoError(t, g.Add("svc", lifecycle.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })))
-	h = lifecycle.Start("group", g)
-	close(ready)
-	assert.NoError(t, recv(t, stopReturned))
-	assert.NoError(t, h.Join())
-	assert.Equal(t, lifecycle.Stopped, h.State())
-}

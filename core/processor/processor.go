@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -276,10 +275,11 @@ var (
 // loop is the state of one Run.
 type loop struct {
 	p         *Processor
-	pending   []Event   // drained, not yet handled
-	retryAt   time.Time // non-zero: pending waits for a retry
-	attempts  int       // consecutive failed attempts of pending[0]
-	persisted uint64    // state version last persisted; 0 is "as loaded"
+	cb        *lifecycle.Callbacks // handler, timers, persister and OnResume run through it
+	pending   []Event              // drained, not yet handled
+	retryAt   time.Time            // non-zero: pending waits for a retry
+	attempts  int                  // consecutive failed attempts of pending[0]
+	persisted uint64               // state version last persisted; 0 is "as loaded"
 	due       []time.Time
 	prevMono  time.Time
 	prevWall  time.Time
@@ -291,7 +291,8 @@ func (p *Processor) Run(ctx context.Context) error {
 	if !p.running.CompareAndSwap(false, true) {
 		return ErrAlreadyRunning
 	}
-	l := &loop{p: p}
+	l := &loop{p: p, cb: lifecycle.NewCallbacks(ctx)}
+	defer l.cb.Close()
 	now := p.cfg.Clock.Now()
 	l.due = make([]time.Time, len(p.cfg.Timers))
 	for i, t := range p.cfg.Timers {
@@ -362,7 +363,7 @@ func (l *loop) pass() error {
 
 // handle offers the pending events to the handler, in order, until one is
 // refused.
-func (l *loop) handle(now time.Time) (err error) {
+func (l *loop) handle(now time.Time) error {
 	p := l.p
 	if p.cfg.Handler == nil {
 		clear(l.pending)
@@ -370,16 +371,23 @@ func (l *loop) handle(now time.Time) (err error) {
 		return nil
 	}
 	p.activity.Store(&actHandler)
-	i := 0
-	defer func() {
-		// Keep what was not handled, at the front, for the next attempt.
-		n := copy(l.pending, l.pending[i:])
-		clear(l.pending[n:])
-		l.pending = l.pending[:n]
-		if v := recover(); v != nil {
-			err = fmt.Errorf("handler: %w", &lifecycle.PanicError{Value: v, Stack: debug.Stack()})
-		}
-	}()
+	i := 0 // events handled so far
+	err := l.cb.Call(func() error { return l.offer(now, &i) })
+	// Keep what was not handled, at the front, for the next attempt.
+	n := copy(l.pending, l.pending[i:])
+	clear(l.pending[n:])
+	l.pending = l.pending[:n]
+	if err != nil {
+		return fmt.Errorf("handler: %w", err)
+	}
+	return nil
+}
+
+// offer hands the pending events to the handler; *i counts those it took. An
+// error ends the processor (a panic, or a batch count outside 0..len); a
+// refusal is not an error, it schedules the retry.
+func (l *loop) offer(now time.Time, i *int) error {
+	p := l.p
 	refuse := func(herr error) {
 		p.retries.Add(1)
 		l.attempts++
@@ -389,28 +397,28 @@ func (l *loop) handle(now time.Time) (err error) {
 	}
 	if bh, ok := p.cfg.Handler.(BatchHandler); ok {
 		n, herr := bh.HandleBatch(l.pending)
-		i = min(max(n, 0), len(l.pending))
-		p.handled.Add(uint64(i))
-		if i < len(l.pending) {
-			if i > 0 {
+		*i = min(max(n, 0), len(l.pending))
+		p.handled.Add(uint64(*i))
+		if *i < len(l.pending) {
+			if *i > 0 {
 				l.attempts = 0 // progress: the backoff starts over
 			}
 			if herr == nil {
-				herr = fmt.Errorf("batch handler took %d of %d events", i, len(l.pending))
+				herr = fmt.Errorf("batch handler took %d of %d events", *i, len(l.pending))
 			}
 			refuse(herr)
 			return nil
 		}
 	} else {
-		for ; i < len(l.pending); i++ {
-			if herr := p.cfg.Handler.Handle(l.pending[i]); herr != nil {
-				p.handled.Add(uint64(i)) // the events before it were handled in this pass
+		for ; *i < len(l.pending); *i++ {
+			if herr := p.cfg.Handler.Handle(l.pending[*i]); herr != nil {
+				p.handled.Add(uint64(*i)) // the events before it were handled in this pass
 				refuse(herr)
 				return nil
 			}
 			l.attempts = 0
 		}
-		p.handled.Add(uint64(i))
+		p.handled.Add(uint64(*i))
 	}
 	l.attempts = 0
 	l.retryAt = time.Time{}
@@ -427,7 +435,7 @@ func (l *loop) persist(final bool) error {
 	p.activity.Store(&actPersister)
 	defer p.activity.Store(nil)
 	start := p.cfg.Clock.Now()
-	err := lifecycle.Protect(func() error {
+	err := l.cb.Call(func() error {
 		v, data, err := st.Snapshot()
 		if err != nil {
 			return fmt.Errorf("snapshot: %w", err)
@@ -458,7 +466,7 @@ func (l *loop) fireTimers(now time.Time) error {
 		}
 		name := "timer " + t.Name
 		p.activity.Store(&name)
-		err := lifecycle.Protect(func() error { return t.Fire(now) })
+		err := l.cb.Call(func() error { return t.Fire(now) })
 		p.timerFires.Add(1)
 		var pe *lifecycle.PanicError
 		if errors.As(err, &pe) {
@@ -506,7 +514,7 @@ func (l *loop) detectSuspend(mono time.Time) error {
 	}
 	p.resumes.Add(1)
 	p.activity.Store(&actResume)
-	if err := lifecycle.Protect(func() error { p.cfg.OnResume(slept); return nil }); err != nil {
+	if err := l.cb.Call(func() error { p.cfg.OnResume(slept); return nil }); err != nil {
 		return fmt.Errorf("resume callback: %w", err)
 	}
 	return nil

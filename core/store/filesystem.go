@@ -1,4 +1,4 @@
-package processor
+package store
 
 import (
 	"encoding/binary"
@@ -77,7 +77,7 @@ func (e *CorruptError) Error() string {
 // Unwrap returns ErrCorrupt.
 func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 
-// FilesystemPersister is a Persister that keeps each key's state in its own
+// FilesystemPersister is a processor.Persister that keeps each key's state in its own
 // file, <dir>/<key>.
 //
 // Atomicity: Persist writes a temporary file in the same directory (header and
@@ -106,8 +106,6 @@ func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 type FilesystemPersister struct {
 	dir string
 }
-
-var _ Persister = (*FilesystemPersister)(nil)
 
 // NewFilesystemPersister returns a persister storing its files in dir. It
 // creates dir (mode 0o700, and any missing parents) if it does not exist, and

@@ -1,4 +1,4 @@
-package processor_test
+package store_test
 
 import (
 	"bufio"
@@ -21,12 +21,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"nodekit.dev/nodekit/core/processor"
+	"nodekit.dev/nodekit/core/store"
 )
 
-func newPersister(t *testing.T) *processor.FilesystemPersister {
+func newPersister(t *testing.T) *store.FilesystemPersister {
 	t.Helper()
-	p, err := processor.NewFilesystemPersister(t.TempDir())
+	p, err := store.NewFilesystemPersister(t.TempDir())
 	require.NoError(t, err)
 	return p
 }
@@ -45,7 +45,7 @@ func dirNames(t *testing.T, dir string) []string {
 
 func TestFilesystemPersisterRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	p, err := processor.NewFilesystemPersister(dir)
+	p, err := store.NewFilesystemPersister(dir)
 	require.NoError(t, err)
 	assert.Equal(t, dir, p.Dir())
 
@@ -56,7 +56,7 @@ func TestFilesystemPersisterRoundTrip(t *testing.T) {
 	assert.Equal(t, []string{"state"}, dirNames(t, dir), "only the state file, no temporary files")
 
 	// A second persister on the same directory sees the same state.
-	p2, err := processor.NewFilesystemPersister(dir)
+	p2, err := store.NewFilesystemPersister(dir)
 	require.NoError(t, err)
 	got, err = p2.Load("state")
 	require.NoError(t, err)
@@ -65,7 +65,7 @@ func TestFilesystemPersisterRoundTrip(t *testing.T) {
 
 func TestFilesystemPersisterCreatesDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b", "state")
-	p, err := processor.NewFilesystemPersister(dir + "/")
+	p, err := store.NewFilesystemPersister(dir + "/")
 	require.NoError(t, err)
 	assert.Equal(t, dir, p.Dir(), "Dir is cleaned")
 	fi, err := os.Stat(dir)
@@ -76,12 +76,12 @@ func TestFilesystemPersisterCreatesDir(t *testing.T) {
 }
 
 func TestFilesystemPersisterBadDir(t *testing.T) {
-	_, err := processor.NewFilesystemPersister("")
+	_, err := store.NewFilesystemPersister("")
 	require.Error(t, err)
 
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
-	_, err = processor.NewFilesystemPersister(file)
+	_, err = store.NewFilesystemPersister(file)
 	require.Error(t, err, "a regular file is not a directory")
 }
 
@@ -156,21 +156,21 @@ func TestFilesystemPersisterInvalidKeys(t *testing.T) {
 		"nul\x00",
 		"ключ",
 		"colon:",
-		processor.TempFilePrefix,
-		processor.TempFilePrefix + "x",
-		strings.Repeat("k", processor.MaxKeyLen+1),
+		store.TempFilePrefix,
+		store.TempFilePrefix + "x",
+		strings.Repeat("k", store.MaxKeyLen+1),
 	} {
 		t.Run(fmt.Sprintf("%q", key), func(t *testing.T) {
 			err := p.Persist(key, []byte("x"))
-			require.ErrorIs(t, err, processor.ErrInvalidKey)
-			var ke *processor.KeyError
+			require.ErrorIs(t, err, store.ErrInvalidKey)
+			var ke *store.KeyError
 			require.ErrorAs(t, err, &ke)
 			assert.Equal(t, key, ke.Key)
 			assert.NotEmpty(t, ke.Reason)
 			assert.Contains(t, err.Error(), "invalid state key")
 
 			_, err = p.Load(key)
-			require.ErrorIs(t, err, processor.ErrInvalidKey)
+			require.ErrorIs(t, err, store.ErrInvalidKey)
 		})
 	}
 	assert.Empty(t, dirNames(t, p.Dir()), "nothing written for invalid keys")
@@ -184,7 +184,7 @@ func TestFilesystemPersisterUnusualValidKeys(t *testing.T) {
 		"-dash",
 		"a.B-c_9",
 		".nkp-tm", // a prefix of the reserved prefix is fine
-		strings.Repeat("k", processor.MaxKeyLen),
+		strings.Repeat("k", store.MaxKeyLen),
 	} {
 		require.NoError(t, p.Persist(key, []byte(key)), key)
 		got, err := p.Load(key)
@@ -197,7 +197,7 @@ func TestFilesystemPersisterMissingKey(t *testing.T) {
 	p := newPersister(t)
 	_, err := p.Load("absent")
 	require.ErrorIs(t, err, fs.ErrNotExist)
-	assert.NotErrorIs(t, err, processor.ErrCorrupt)
+	assert.NotErrorIs(t, err, store.ErrCorrupt)
 	assert.Contains(t, err.Error(), "absent")
 }
 
@@ -231,9 +231,9 @@ func TestFilesystemPersisterCorrupt(t *testing.T) {
 
 			got, err := p.Load("state")
 			assert.Nil(t, got)
-			require.ErrorIs(t, err, processor.ErrCorrupt)
+			require.ErrorIs(t, err, store.ErrCorrupt)
 			assert.NotErrorIs(t, err, fs.ErrNotExist)
-			var ce *processor.CorruptError
+			var ce *store.CorruptError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, path, ce.Path)
 			assert.Contains(t, ce.Reason, tc.reason)
@@ -246,28 +246,28 @@ func TestFilesystemPersisterCorrupt(t *testing.T) {
 
 func TestFilesystemPersisterRemovesStaleTempFiles(t *testing.T) {
 	dir := t.TempDir()
-	p, err := processor.NewFilesystemPersister(dir)
+	p, err := store.NewFilesystemPersister(dir)
 	require.NoError(t, err)
 	require.NoError(t, p.Persist("state", []byte("kept")))
 
-	stale := []string{processor.TempFilePrefix + "123", processor.TempFilePrefix + "abc"}
+	stale := []string{store.TempFilePrefix + "123", store.TempFilePrefix + "abc"}
 	for _, name := range stale {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("half a write"), 0o600))
 	}
 	others := map[string]string{
-		"notes.txt":                        "unrelated",
-		"x" + processor.TempFilePrefix:     "prefix not at the start",
-		".nkp-tmp":                         "not the full prefix",
-		processor.TempFilePrefix[1:] + "1": "prefix without its dot",
+		"notes.txt":                    "unrelated",
+		"x" + store.TempFilePrefix:     "prefix not at the start",
+		".nkp-tmp":                     "not the full prefix",
+		store.TempFilePrefix[1:] + "1": "prefix without its dot",
 	}
 	for name, content := range others {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600))
 	}
-	subdir := filepath.Join(dir, processor.TempFilePrefix+"dir")
+	subdir := filepath.Join(dir, store.TempFilePrefix+"dir")
 	require.NoError(t, os.Mkdir(subdir, 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(subdir, "inner"), []byte("inner"), 0o600))
 
-	p, err = processor.NewFilesystemPersister(dir)
+	p, err = store.NewFilesystemPersister(dir)
 	require.NoError(t, err)
 
 	for _, name := range stale {
@@ -352,7 +352,7 @@ func TestFilesystemPersisterConcurrent(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, valid[string(got)], "shared key holds one complete version")
 	for _, name := range dirNames(t, p.Dir()) {
-		assert.False(t, strings.HasPrefix(name, processor.TempFilePrefix), "temporary file %s left behind", name)
+		assert.False(t, strings.HasPrefix(name, store.TempFilePrefix), "temporary file %s left behind", name)
 	}
 }
 
@@ -397,7 +397,7 @@ func TestCrashWriterHelper(t *testing.T) {
 	if dir == "" {
 		return
 	}
-	p, err := processor.NewFilesystemPersister(dir)
+	p, err := store.NewFilesystemPersister(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -501,9 +501,9 @@ func TestFilesystemPersisterCrash(t *testing.T) {
 
 		stale := false
 		for _, name := range dirNames(t, dir) {
-			stale = stale || strings.HasPrefix(name, processor.TempFilePrefix)
+			stale = stale || strings.HasPrefix(name, store.TempFilePrefix)
 		}
-		p, err := processor.NewFilesystemPersister(dir) // the restart
+		p, err := store.NewFilesystemPersister(dir) // the restart
 		require.NoError(t, err)
 		assert.Equal(t, []string{crashKey}, dirNames(t, dir), "restart removes the crashed write's temporary file")
 
@@ -544,7 +544,7 @@ func ExampleFilesystemPersister() {
 	}
 	defer os.RemoveAll(dir)
 
-	p, err := processor.NewFilesystemPersister(dir)
+	p, err := store.NewFilesystemPersister(dir)
 	if err != nil {
 		fmt.Println(err)
 		return
