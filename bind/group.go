@@ -291,7 +291,7 @@ func (g *Group) Stop() (res *Result) {
 		h = in.h
 	}
 	in.mu.Unlock()
-	return resultOf(h.Stop())
+	return resultOf(stopOutcome(h.Stop()))
 }
 
 // State returns the group's State* constant.
@@ -346,7 +346,7 @@ func (s *javaService) Run(ctx context.Context) error {
 	default:
 	}
 	if s.svc != nil {
-		if err := lifecycle.AsCallback(s.svc.Start); err != nil {
+		if err := lifecycle.AsCallback(ctx, s.svc.Start); err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
 	}
@@ -357,7 +357,7 @@ func (s *javaService) Run(ctx context.Context) error {
 	case failure = <-s.fail:
 	}
 	if s.svc != nil {
-		if err := lifecycle.AsCallback(s.svc.Stop); err != nil {
+		if err := lifecycle.AsCallback(ctx, s.svc.Stop); err != nil {
 			return errors.Join(failure, fmt.Errorf("stop: %w", err))
 		}
 	}

@@ -77,14 +77,12 @@ type proc struct {
 }
 
 // javaLoop runs a processor whose handler, persister and timers are Java
-// objects. Its goroutine is marked as a callback goroutine once, for its whole
-// life (a per-event mark would cost more than the event), so that stop() from
-// inside any of those callbacks returns instead of waiting for itself.
+// objects. The processor runs them as callbacks of its handle (see
+// lifecycle.NewCallbacks), so that stop() from inside any of them returns at
+// once instead of waiting for itself.
 type javaLoop struct{ p *processor.Processor }
 
-func (j javaLoop) Run(ctx context.Context) error {
-	return lifecycle.AsCallback(func() error { return j.p.Run(ctx) })
-}
+func (j javaLoop) Run(ctx context.Context) error { return j.p.Run(ctx) }
 
 // Activity names what the loop is busy with, for stop-timeout errors.
 func (j javaLoop) Activity() string { return j.p.Activity() }
@@ -245,7 +243,7 @@ func (p *Processor) Stop() (res *Result) {
 	if err != nil {
 		return resultOf(err)
 	}
-	return resultOf(pc.h.Stop())
+	return resultOf(stopOutcome(pc.h.Stop()))
 }
 
 // State returns the processor's State* constant (StateNew if not started).
