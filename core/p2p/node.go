@@ -272,8 +272,9 @@ func (n *Node) setup() error {
 			return &SettingError{Setting: "DataDir", Reason: err.Error()}
 		}
 	}
-	n.listeners, n.addrs = nil, nil
+	n.listeners = nil
 	var lc net.ListenConfig
+	var addrs []Addr
 	for _, a := range s.listen {
 		ln, err := lc.Listen(context.Background(), "tcp", a.HostPort)
 		if err != nil {
@@ -281,8 +282,11 @@ func (n *Node) setup() error {
 			return fmt.Errorf("p2p: listen on %s: %w", a, err)
 		}
 		n.listeners = append(n.listeners, ln)
-		n.addrs = append(n.addrs, Addr{Transport: a.Transport, HostPort: ln.Addr().String()})
+		addrs = append(addrs, Addr{Transport: a.Transport, HostPort: ln.Addr().String()})
 	}
+	n.mu.Lock()
+	n.addrs = addrs
+	n.mu.Unlock()
 	n.local = peer.Version{Protocol: s.Protocol, AppName: s.AppName, AppVersion: s.AppVersion,
 		Nonce: n.nonce, UserAgent: s.UserAgent}
 	switch {
