@@ -349,7 +349,7 @@ func (g *Group) Stop() (res *Result) {
 		return end.res
 	}
 	if err := h.Stop(); err != nil || !closed(h.Done()) {
-		return resultOf(err) // from inside a callback: the stop was only requested
+		return resultOf(stopOutcome(err)) // from inside a callback: the stop was only requested
 	}
 	return in.release(h).res
 }
@@ -412,7 +412,7 @@ func (s *javaService) Run(ctx context.Context) error {
 	default:
 	}
 	if s.svc != nil {
-		if err := lifecycle.AsCallback(s.svc.Start); err != nil {
+		if err := lifecycle.AsCallback(ctx, s.svc.Start); err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
 	}
@@ -423,7 +423,7 @@ func (s *javaService) Run(ctx context.Context) error {
 	case failure = <-s.fail:
 	}
 	if s.svc != nil {
-		if err := lifecycle.AsCallback(s.svc.Stop); err != nil {
+		if err := lifecycle.AsCallback(ctx, s.svc.Stop); err != nil {
 			return errors.Join(failure, fmt.Errorf("stop: %w", err))
 		}
 	}

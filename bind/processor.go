@@ -10,6 +10,7 @@ import (
 
 	"nodekit.dev/nodekit/core/lifecycle"
 	"nodekit.dev/nodekit/core/processor"
+	"nodekit.dev/nodekit/core/store"
 )
 
 // KindPersist is the Result kind of a processor that stopped because its
@@ -93,14 +94,12 @@ type procEnd struct {
 }
 
 // javaLoop runs a processor whose handler, persister and timers are Java
-// objects. Its goroutine is marked as a callback goroutine once, for its whole
-// life (a per-event mark would cost more than the event), so that stop() from
-// inside any of those callbacks returns instead of waiting for itself.
+// objects. The processor runs them as callbacks of its handle (see
+// lifecycle.NewCallbacks), so that stop() from inside any of them returns at
+// once instead of waiting for itself.
 type javaLoop struct{ p *processor.Processor }
 
-func (j javaLoop) Run(ctx context.Context) error {
-	return lifecycle.AsCallback(func() error { return j.p.Run(ctx) })
-}
+func (j javaLoop) Run(ctx context.Context) error { return j.p.Run(ctx) }
 
 // Activity names what the loop is busy with, for stop-timeout errors.
 func (j javaLoop) Activity() string { return j.p.Activity() }
@@ -236,7 +235,9 @@ func (p *Processor) Submit(event []byte) (err error) {
 	if err != nil {
 		return err
 	}
-	pc.queue.Push(append([]byte(nil), event...))
+	if err := pc.queue.Push(append([]byte(nil), event...)); err != nil {
+		return fmt.Errorf("submit: %w: %w", errProcessorEnded, err) // stopping: not accepted
+	}
 	return nil
 }
 
@@ -263,7 +264,9 @@ func (p *Processor) SubmitBatch(data []byte, count int) (err error) {
 	if len(rest) != 0 || count < 0 {
 		return fmt.Errorf("submit batch: %d bytes after the %d events", len(rest), count)
 	}
-	pc.queue.Push(events...)
+	if err := pc.queue.Push(events...); err != nil {
+		return fmt.Errorf("submit batch: %w: %w", errProcessorEnded, err) // stopping: not accepted
+	}
 	return nil
 }
 
@@ -307,7 +310,7 @@ func (p *Processor) Stop() (res *Result) {
 		return end.res
 	}
 	if err := live.h.Stop(); err != nil || !closed(live.h.Done()) {
-		return resultOf(err) // from inside a callback: the stop was only requested
+		return resultOf(stopOutcome(err)) // from inside a callback: the stop was only requested
 	}
 	return p.release(live).res
 }
@@ -404,16 +407,16 @@ func (j *javaBatchHandler) HandleBatch(events []processor.Event) (int, error) {
 	return done, nil
 }
 
-// FilePersister is the file-system persister of core/processor: each key is
+// FilePersister is the file-system persister of core/store: each key is
 // one file in a directory, written atomically with a checksum. Pass it to
 // StartProcessor as the Persister, and Load the state back on start.
 type FilePersister struct {
-	fp *processor.FilesystemPersister
+	fp *store.FilesystemPersister
 }
 
 // NewFilePersister opens (creating if needed) the directory dir.
 func NewFilePersister(dir string) (*FilePersister, error) {
-	fp, err := processor.NewFilesystemPersister(dir)
+	fp, err := store.NewFilesystemPersister(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -120,3 +120,14 @@ func closed(done <-chan struct{}) bool {
 		return false
 	}
 }
+
+// stopOutcome keeps the facade's stop() contract while it has no Result kind
+// for lifecycle.ErrCalledFromCallback: a stop() from inside a callback of the
+// same object has been requested (the core returns at once instead of
+// waiting for itself) and reads as OK, as it did before the core said so.
+func stopOutcome(err error) error {
+	if errors.Is(err, lifecycle.ErrCalledFromCallback) {
+		return nil
+	}
+	return err
+}

@@ -3,7 +3,10 @@
 # plus the patched Java sources, then the Maven project in java/.
 #
 #   scripts/build-jvm.sh               native lib + jar (tests skipped) -> build/nodekit.jar
-#   scripts/build-jvm.sh --test        native lib + jar + Java/Kotlin tests (mvn verify)
+#   scripts/build-jvm.sh --test        native lib + the whole reactor in java/ (mvn verify): jars,
+#                                      Java/Kotlin tests, examples compiled, consumer run
+#   scripts/build-jvm.sh --install     native lib + mvn install: dev.nodekit:nodekit and
+#                                      dev.nodekit:nodekit-ktx (+ sources, Javadoc) in ~/.m2
 #   scripts/build-jvm.sh --native-only native lib + Java sources, no Maven
 #
 # gobind writes its glue for Android only; DESIGN.md "Building for the desktop
@@ -18,8 +21,9 @@ mode=jar
 case "${1:-}" in
 "") ;;
 --test) mode=test ;;
+--install) mode=install ;;
 --native-only) mode=native ;;
-*) die "usage: $0 [--test|--native-only]" ;;
+*) die "usage: $0 [--test|--install|--native-only]" ;;
 esac
 
 "$ROOT/scripts/gobind.sh"
@@ -89,16 +93,41 @@ n="$(grep -c 'System.loadLibrary("gojni");' "$SEQ" || true)"
 [[ "$n" == 1 ]] || die "go/Seq.java: expected one System.loadLibrary(\"gojni\") call, found $n (gobind changed?)"
 sed -i 's/System\.loadLibrary("gojni");/dev.nodekit.jvm.NativeLoader.load();/' "$SEQ"
 
+# Two one-line edits give the generated API Java's idioms (java/README.md):
+# errors from Go arrive as go.Universe$proxyerror, a package-private class;
+# it becomes a dev.nodekit.NodekitException (public, unchecked, with the kind).
+# And the facade's Closer (Processor, Group) becomes AutoCloseable, for
+# try-with-resources.
+patch_once() { # file, sed expression, what it must change
+	local before
+	before="$(cksum <"$1")"
+	sed -i "$2" "$1"
+	[[ "$(cksum <"$1")" != "$before" ]] || die "$1: $3 not found (gobind changed?)"
+}
+patch_once "$BUILD/jvm/java/go/Universe.java" \
+	's/class proxyerror extends Exception implements/class proxyerror extends dev.nodekit.NodekitException implements/' \
+	"'class proxyerror extends Exception'"
+patch_once "$BUILD/jvm/java/dev/nodekit/Closer.java" \
+	's/^public interface Closer {/public interface Closer extends AutoCloseable {/' \
+	"'public interface Closer {'"
+
 [[ "$mode" == native ]] && exit 0
 
 # --- Maven ------------------------------------------------------------------
-if [[ "$mode" == test ]]; then
-	step "mvn verify (java/: jar + Java and Kotlin tests)"
+case "$mode" in
+test)
+	step "mvn verify (java/: jars, Java and Kotlin tests, examples, consumer)"
 	# Not -q: Surefire's test summary should show in the log.
 	mvn -f "$ROOT/java/pom.xml" verify
-else
-	step "mvn package (java/, tests not built)"
-	mvn -q -f "$ROOT/java/pom.xml" package -Dmaven.test.skip=true
-fi
-cp "$ROOT/java/target/nodekit.jar" "$BUILD/nodekit.jar"
+	;;
+install)
+	step "mvn install (java/: dev.nodekit:nodekit and dev.nodekit:nodekit-ktx, tests skipped)"
+	mvn -q -f "$ROOT/java/pom.xml" install -Dmaven.test.skip=true
+	;;
+*)
+	step "mvn package (java/nodekit, tests not built)"
+	mvn -q -f "$ROOT/java/pom.xml" -pl nodekit package -Dmaven.test.skip=true -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
+	;;
+esac
+cp "$ROOT/java/nodekit/target/nodekit.jar" "$BUILD/nodekit.jar"
 step "built build/nodekit.jar"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long churn measurement of the JVM bindings: each run is a JVM of its
 # own with default settings and no System.gc() (dev.nodekit.jvm.ChurnProbe in
-# java/src/test), printing RSS, Go's live heap, go.Seq's tracked references,
+# java/nodekit/src/test), printing RSS, Go's live heap, go.Seq's tracked references,
 # threads and fds as it goes. `make test` runs a bounded version (ChurnTest).
 #
 #   scripts/churn-java.sh            100,000 cycles of Group, of Group with an observer
@@ -15,9 +15,9 @@ cd "$ROOT"
 find_java_home
 
 [[ -f "$BUILD/jvm/java/go/Seq.java" ]] || "$ROOT/scripts/build-jvm.sh" --native-only
-step "mvn test-compile (java/)"
-mvn -q -f "$ROOT/java/pom.xml" test-compile
-cp="$ROOT/java/target/classes:$ROOT/java/target/test-classes"
+step "mvn test-compile (java/nodekit)"
+mvn -q -f "$ROOT/java/pom.xml" -pl nodekit test-compile
+cp="$ROOT/java/nodekit/target/classes:$ROOT/java/nodekit/target/test-classes"
 
 probe() {
 	step "ChurnProbe $*"
