@@ -24,6 +24,8 @@ var (
 	ErrAlreadyStarted = errors.New("group already started")
 	// ErrDuplicateName: two services in a Group have the same name.
 	ErrDuplicateName = errors.New("duplicate service name")
+	// ErrNilService: Group.Add or Start was given a nil Service.
+	ErrNilService = errors.New("nil service")
 )
 
 // ServiceError is a failure of one named service.

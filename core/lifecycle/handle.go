@@ -16,6 +16,14 @@ type StopBounder interface {
 	StopBound() time.Duration
 }
 
+// StartBounder is implemented by services that bound their own start, as a
+// Group does. A Handle on such a service (without WithStartTimeout) waits
+// StartBound plus one second of grace before it reports a start timeout of
+// its own.
+type StartBounder interface {
+	StartBound() time.Duration
+}
+
 // ActivityReporter is implemented by services that can say what they are busy
 // with ("persister", "handler"); a stop timeout error includes it.
 type ActivityReporter interface {
@@ -29,6 +37,7 @@ type Handle struct {
 	cancel      context.CancelFunc
 	stopTimeout time.Duration
 	ready, done chan struct{}
+	startTimer  *time.Timer // armed until ready, for services that signal readiness
 	readyOnce   sync.Once
 	finishOnce  sync.Once
 	stopOnce    sync.Once
@@ -46,21 +55,37 @@ type Handle struct {
 //
 // The service is Starting until it counts as running (see Service), then
 // Running; Stop or the end of Run takes it to Stopped, or to Failed with the
-// cause. Of the options, WithStopTimeout bounds Stop (default
-// DefaultStopTimeout, or a StopBounder's own bound plus one second); with
-// WithRestart the service runs inside a one-service Group that restarts it.
+// cause. Every option applies: WithStartTimeout bounds the start of a service
+// that signals readiness (default DefaultStartTimeout, or a StartBounder's
+// own bound plus one second): one that overruns it is Failed at once with a
+// *TimeoutError naming it, its context is cancelled and its Run left to end
+// in the background. WithStopTimeout bounds Stop (default DefaultStopTimeout,
+// or a StopBounder's own bound plus one second). With WithRestart the service
+// runs inside a one-service Group that restarts it.
+//
+// A nil svc is refused: the Handle is Failed at once with ErrNilService.
 func Start(name string, svc Service, opts ...Option) *Handle {
+	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
+	if svc == nil {
+		h.cancel = func() {}
+		h.finish(fmt.Errorf("start %q: %w", name, ErrNilService))
+		return h
+	}
 	var o serviceOptions
 	o.apply(opts)
+	set := explicit(opts)
 	if o.restart != nil {
 		g := NewGroup()
-		_ = g.Add(name, svc, opts...) // cannot fail: one service in a new group
-		svc = g
+		_ = g.Add(name, svc, opts...) // cannot fail: one non-nil service in a new group
+		svc, h.svc = g, g
 	}
-	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
 	h.stopTimeout = o.stopTimeout
-	if b, ok := svc.(StopBounder); ok && !hasStopTimeout(opts) {
+	if b, ok := svc.(StopBounder); ok && set.stopTimeout == 0 {
 		h.stopTimeout = b.StopBound() + time.Second
+	}
+	startTimeout := o.startTimeout
+	if b, ok := svc.(StartBounder); ok && set.startTimeout == 0 {
+		startTimeout = b.StartBound() + time.Second
 	}
 	h.state.Store(int32(Starting))
 	cctx, cancel := context.WithCancel(context.Background())
@@ -69,6 +94,10 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 	h.signals = signalsReady(svc)
 	if !h.signals {
 		h.markReady()
+	} else {
+		h.mu.Lock() // markReady, on another goroutine, stops the timer
+		h.startTimer = time.AfterFunc(startTimeout, func() { h.startOverrun(startTimeout) })
+		h.mu.Unlock()
 	}
 	go func() {
 		err := Protect(func() error { return svc.Run(ctx) })
@@ -78,6 +107,15 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		h.finish(err)
 	}()
 	return h
+}
+
+// startOverrun fails a service that was not ready within its start timeout
+// and leaves its Run behind.
+func (h *Handle) startOverrun(d time.Duration) {
+	if closed(h.ready) {
+		return
+	}
+	h.finish(&TimeoutError{Names: []string{h.name}, Timeout: d})
 }
 
 // handleCtx is the context a Handle passes to Run: cancelled by Stop, and
@@ -100,19 +138,17 @@ func (c *handleCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-func hasStopTimeout(opts []Option) bool {
-	var probe serviceOptions
-	for _, opt := range opts {
-		opt(&probe)
-	}
-	return probe.stopTimeout != 0
-}
-
 func (h *Handle) markReady() {
 	h.readyOnce.Do(func() {
 		h.mu.Lock()
 		h.readyAt = time.Now()
+		if h.startTimer != nil {
+			h.startTimer.Stop()
+		}
 		h.mu.Unlock()
+		if closed(h.done) {
+			return // too late: the start timed out
+		}
 		h.state.CompareAndSwap(int32(Starting), int32(Running))
 		close(h.ready)
 	})
@@ -123,6 +159,9 @@ func (h *Handle) finish(err error) {
 	h.finishOnce.Do(func() {
 		h.mu.Lock()
 		h.err, h.endAt = err, time.Now()
+		if h.startTimer != nil {
+			h.startTimer.Stop()
+		}
 		h.mu.Unlock()
 		if err != nil {
 			h.state.Store(int32(Failed))

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -75,11 +76,16 @@ type dispatcher struct {
 	log       *slog.Logger
 	abort     func(*AbortError) // called once per refused start event
 
-	mu     sync.Mutex
-	queue  []Event
-	closed bool
-	wake   chan struct{} // cap 1: there is something in queue, or closed
-	done   chan struct{} // closed when the goroutine exits
+	busy atomic.Pointer[observerEntry] // the observer being called, if any
+
+	mu        sync.Mutex
+	queue     []Event
+	emitted   uint64 // events queued so far
+	delivered uint64 // events every observer has returned for
+	waiters   []ackWaiter
+	closed    bool
+	wake      chan struct{} // cap 1: there is something in queue, or closed
+	done      chan struct{} // closed when the goroutine exits
 }
 
 func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError)) *dispatcher {
@@ -89,11 +95,39 @@ func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abo
 	return d
 }
 
+// ackWaiter is closed once delivered reaches n.
+type ackWaiter struct {
+	n  uint64
+	ch chan struct{}
+}
+
+// barrier returns a channel closed once the observers have returned for every
+// event emitted so far, or nil if they already have.
+func (d *dispatcher) barrier() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.delivered >= d.emitted {
+		return nil
+	}
+	w := ackWaiter{n: d.emitted, ch: make(chan struct{})}
+	d.waiters = append(d.waiters, w)
+	return w.ch
+}
+
+// busyName names the observer being called, for a timeout error.
+func (d *dispatcher) busyName() string {
+	if o := d.busy.Load(); o != nil {
+		return fmt.Sprintf("observer (priority %d)", o.priority)
+	}
+	return "observers"
+}
+
 // emit queues events, in order; it never blocks on observers.
 func (d *dispatcher) emit(events []Event) {
 	d.mu.Lock()
 	wasEmpty := len(d.queue) == 0
 	d.queue = append(d.queue, events...)
+	d.emitted += uint64(len(events))
 	d.mu.Unlock()
 	if wasEmpty { // otherwise the dispatcher has a wake pending or is draining
 		select {
@@ -129,6 +163,18 @@ func (d *dispatcher) loop() {
 			d.deliver(e)
 		}
 		cb.exit()
+		d.mu.Lock()
+		d.delivered += uint64(len(batch))
+		kept := d.waiters[:0]
+		for _, w := range d.waiters {
+			if w.n <= d.delivered {
+				close(w.ch)
+			} else {
+				kept = append(kept, w)
+			}
+		}
+		d.waiters = kept
+		d.mu.Unlock()
 		clear(batch)
 		if closed {
 			d.mu.Lock()
@@ -145,11 +191,13 @@ func (d *dispatcher) deliver(e Event) {
 	list := d.observers.load()
 	start := e.IsStart()
 	for i := range list {
-		o := list[i]
+		o := &list[i]
 		if !start {
-			o = list[len(list)-1-i]
+			o = &list[len(list)-1-i]
 		}
+		d.busy.Store(o)
 		err := observe(o.obs, e)
+		d.busy.Store(nil)
 		if err == nil {
 			continue
 		}

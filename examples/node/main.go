@@ -1,5 +1,6 @@
 // Command node is nodekit's demo: a Group of services (a store, the background
-// processor persisting to disk, a heartbeat) started in order with an observer
+// processor persisting to disk, a heartbeat, three p2p nodes on loopback and a
+// gossip job broadcasting between them) started in order with an observer
 // printing every lifecycle event, stopped in reverse on Ctrl-C or after a few
 // seconds.
 //
@@ -84,6 +85,11 @@ func run(dir string, runFor time.Duration) error {
 			}
 		}
 	}), lifecycle.WithRestart(lifecycle.RestartPolicy{})); err != nil {
+		return err
+	}
+
+	// p2p-a, p2p-b, p2p-c, gossip: a small p2p network on loopback (p2p.go).
+	if err := addP2P(g, dir, log); err != nil {
 		return err
 	}
 
