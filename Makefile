@@ -3,6 +3,7 @@
 #
 #   make test           Go tests (race), Android check, Java + Kotlin tests
 #   make jar            build/nodekit.jar: bindings + libgojni.so for this machine
+#   make install        dev.nodekit:nodekit and dev.nodekit:nodekit-ktx into ~/.m2
 #   make aar            build/nodekit.aar (needs an Android SDK + NDK)
 #   make android-check  generated Java compiles against android.jar
 #   make demo / bench   run the Go example / the benchmarks
@@ -36,6 +37,12 @@ android-check:
 jar:
 	scripts/build-jvm.sh
 
+# dev.nodekit:nodekit and dev.nodekit:nodekit-ktx, with sources and Javadoc jars,
+# into the local Maven repository (java/README.md).
+.PHONY: install
+install:
+	scripts/build-jvm.sh --install
+
 aar:
 	@scripts/build-aar.sh
 
@@ -48,10 +55,10 @@ bench:
 	$(GO) test -run '^$$' -bench 'Events|Latency/processor|Stop' ./core/processor
 
 clean:
-	rm -rf build java/target
+	rm -rf build java/*/target examples/*/target
 
 # JVM examples and benchmarks. Each rebuilds build/nodekit.jar first.
-.PHONY: demo-java demo-kotlin bench-java
+.PHONY: demo-java demo-kotlin bench-java churn-java
 
 # Runs examples/java (ProcessorExample, then GroupExample); run it twice: the
 # counter continues where it stopped.
@@ -66,3 +73,8 @@ demo-kotlin: jar
 # settings, e.g. make bench-java JMH_OPTS='-f 1 -i 5 -r 5s'.
 bench-java: jar
 	scripts/bench-java.sh
+
+# The long churn series of the JVM bindings (100,000 start/stop cycles each,
+# 1,000,000 events); a bounded version runs in make test.
+churn-java:
+	scripts/churn-java.sh

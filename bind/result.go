@@ -32,9 +32,13 @@ type Result struct {
 	message string
 }
 
+// okResult is every successful outcome: Results are immutable, and one
+// shared object means a successful call hands Java no new Go object to pin.
+var okResult = &Result{kind: KindOK}
+
 func resultOf(err error) *Result {
 	if err == nil {
-		return &Result{kind: KindOK}
+		return okResult
 	}
 	return &Result{kind: kindOf(err), message: err.Error()}
 }
@@ -115,4 +119,15 @@ func closed(done <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// stopOutcome keeps the facade's stop() contract while it has no Result kind
+// for lifecycle.ErrCalledFromCallback: a stop() from inside a callback of the
+// same object has been requested (the core returns at once instead of
+// waiting for itself) and reads as OK, as it did before the core said so.
+func stopOutcome(err error) error {
+	if errors.Is(err, lifecycle.ErrCalledFromCallback) {
+		return nil
+	}
+	return err
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds and runs the JVM examples in examples/java or examples/kotlin against
-# build/nodekit.jar (built first if missing; `make demo-java` / `make
-# demo-kotlin` always rebuild it).
+# Builds and runs the JVM examples in examples/java or examples/kotlin. They
+# are modules of the reactor in java/ and depend on dev.nodekit:nodekit(-ktx)
+# by coordinates: this builds the native library if missing, then the example
+# together with the jars it depends on (`make demo-java` / `make demo-kotlin`
+# always rebuild the native library).
 #
 #   scripts/run-jvm-example.sh java|kotlin                   ProcessorExample, then GroupExample
 #   scripts/run-jvm-example.sh java|kotlin CLASS [ARGS...]   one example, e.g.
@@ -17,11 +19,12 @@ java | kotlin) shift ;;
 esac
 find_java_home
 
-[[ -f "$BUILD/nodekit.jar" ]] || "$ROOT/scripts/build-jvm.sh"
+[[ -f "$BUILD/jvm/java/go/Seq.java" ]] || "$ROOT/scripts/build-jvm.sh" --native-only
 
 dir="$ROOT/examples/$lang"
-step "mvn compile (examples/$lang)"
-mvn -q -f "$dir/pom.xml" compile
+step "mvn package (examples/$lang and the jars it depends on)"
+mvn -q -f "$ROOT/java/pom.xml" -pl ":nodekit-examples-$lang" -am package \
+	-Dmaven.test.skip=true -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
 cp="$dir/target/classes:$(cat "$dir/target/classpath.txt")"
 
 # --enable-native-access: JDK 24+ warns about System.load without it.

@@ -14,10 +14,14 @@
 // Start runs a service in the background and returns a *Handle: Stop (cancel
 // and wait, bounded by a stop timeout), StopContext (bounded by the caller's
 // deadline), Join (wait), Done, Ready, AwaitRunning, State and the start and
-// stop durations. Stop is idempotent, safe from any goroutine, and returns
-// what Join returns. From inside a callback (an Observer, or code run through
-// AsCallback) Stop requests the stop and returns at once instead of waiting
-// for itself.
+// stop durations. RequestStop asks for the stop and never waits. Stop is
+// idempotent, safe from any goroutine, and returns what Join returns. From
+// inside a callback that the service's end waits for (an Observer, a
+// processor's Handler, code run through AsCallback or a Callbacks tracker)
+// Stop, Join and AwaitRunning never wait for themselves and never report a
+// stop that has not happened: they return ErrCalledFromCallback at once
+// (Stop after requesting the stop). NewCallbacks explains how such a call is
+// recognised without cost on ordinary Stops.
 //
 // # Groups
 //

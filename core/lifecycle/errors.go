@@ -24,6 +24,8 @@ var (
 	ErrAlreadyStarted = errors.New("group already started")
 	// ErrDuplicateName: two services in a Group have the same name.
 	ErrDuplicateName = errors.New("duplicate service name")
+	// ErrNilService: Group.Add or Start was given a nil Service.
+	ErrNilService = errors.New("nil service")
 )
 
 // ServiceError is a failure of one named service.
@@ -79,3 +81,28 @@ func (e *AbortError) Unwrap() error { return e.Err }
 
 // ErrNotRunning: AwaitRunning on a service that stopped before it was running.
 var ErrNotRunning = errors.New("service ended before it was running")
+
+// ErrCalledFromCallback: a Handle's Stop, StopContext, Join or AwaitRunning
+// was called from inside a callback that the service's end waits for (see
+// Handle.Stop), where waiting would wait for itself. The call returned at
+// once; Stop and StopContext have requested the stop. The error is a
+// *CallbackError.
+var ErrCalledFromCallback = errors.New("called from inside a callback of the same handle")
+
+// CallbackError is a wait refused because it was called from inside one of
+// the service's own callbacks; it matches ErrCalledFromCallback.
+type CallbackError struct {
+	Op      string // "stop", "join" or "await running"
+	Service string // the handle's service
+}
+
+func (e *CallbackError) Error() string {
+	msg := fmt.Sprintf("%s %q: %v: it would wait for itself", e.Op, e.Service, ErrCalledFromCallback)
+	if e.Op == "stop" {
+		msg += "; the stop is requested and has not happened yet (RequestStop is the call for callbacks)"
+	}
+	return msg
+}
+
+// Is matches ErrCalledFromCallback.
+func (e *CallbackError) Is(target error) bool { return target == ErrCalledFromCallback }

@@ -34,16 +34,20 @@ type Group struct {
 
 // NewGroup returns an empty Group.
 func NewGroup(opts ...GroupOption) *Group {
-	o := groupOptions{stopTimeout: DefaultGroupStop, clock: clock.Real(), log: slog.Default()}
+	o := groupOptions{stopTimeout: DefaultGroupStop, obsTimeout: DefaultStartTimeout, clock: clock.Real(), log: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	return &Group{opts: o, names: map[string]bool{}}
 }
 
-// Add appends a service. It fails with ErrDuplicateName if the name is taken,
-// and with ErrAlreadyStarted once Run has been called.
+// Add appends a service. It fails with ErrNilService for a nil svc, with
+// ErrDuplicateName if the name is taken, and with ErrAlreadyStarted once Run
+// has been called.
 func (g *Group) Add(name string, svc Service, opts ...Option) error {
+	if svc == nil {
+		return fmt.Errorf("add %q: %w", name, ErrNilService)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.started {
@@ -72,6 +76,20 @@ func (g *Group) SignalsReady() bool { return true }
 
 // StopBound returns the group's stop timeout.
 func (g *Group) StopBound() time.Duration { return g.opts.stopTimeout }
+
+// StartBound returns the longest a start can take: the start timeouts of the
+// services that signal readiness, one after another, and the observers'.
+func (g *Group) StartBound() time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	d := g.opts.obsTimeout
+	for _, e := range g.entries {
+		if e.signals {
+			d += e.opts.startTimeout
+		}
+	}
+	return d
+}
 
 // ServiceStatus is a snapshot of one service in a Group.
 type ServiceStatus struct {
@@ -132,16 +150,17 @@ type note struct {
 
 // run is the state of one Group.Run.
 type run struct {
-	g        *Group
-	ctx      context.Context
-	base     context.Context // ctx without its cancellation: services are cancelled one by one
-	entries  []*entry
-	clock    clock.Clock
-	notes    chan note
-	aborts   chan *AbortError
-	disp     *dispatcher
-	events   []Event     // not yet handed to the dispatcher: see flush
-	restarts clock.Timer // armed for the earliest pending restart
+	g          *Group
+	ctx        context.Context
+	base       context.Context // ctx without its cancellation: services are cancelled one by one
+	entries    []*entry
+	clock      clock.Clock
+	notes      chan note
+	aborts     chan *AbortError
+	disp       *dispatcher
+	events     []Event     // not yet handed to the dispatcher: see flush
+	restarts   clock.Timer // armed for the earliest pending restart
+	obsOverran bool        // an observer overran the start: do not wait for it on stop
 }
 
 // Run runs the group until ctx is cancelled or a service fails, as described
@@ -160,7 +179,7 @@ func (g *Group) Run(ctx context.Context) error {
 
 	r := &run{g: g, ctx: ctx, base: context.WithoutCancel(ctx), entries: entries, clock: g.opts.clock,
 		notes: make(chan note, 2*len(entries)), aborts: make(chan *AbortError, 1)}
-	r.disp = newDispatcher(&g.observers, g.opts.log, func(a *AbortError) {
+	r.disp = newDispatcher(ctx, &g.observers, g.opts.log, func(a *AbortError) {
 		select {
 		case r.aborts <- a:
 		default: // the first refusal decides
@@ -171,6 +190,9 @@ func (g *Group) Run(ctx context.Context) error {
 		e.since = now
 	}
 	err := r.start()
+	if err == nil && ctx.Err() == nil {
+		err = r.awaitObservers()
+	}
 	if err == nil && ctx.Err() == nil {
 		Ready(ctx)
 		err = r.loop()
@@ -241,8 +263,10 @@ func (r *run) awaitReady(e *entry) error {
 	t := r.clock.NewTimer(e.opts.startTimeout)
 	defer t.Stop()
 	for State(e.state.Load()) == Starting {
-		if err := r.wait(t.C()); err == errTimerFired {
-			return &ServiceError{Service: e.name, Err: &TimeoutError{Names: []string{e.name}, Timeout: e.opts.startTimeout}}
+		if err := r.wait(t.C(), nil); err == errTimerFired {
+			te := &TimeoutError{Names: []string{e.name}, Timeout: e.opts.startTimeout}
+			r.leaveBehind(e, te)
+			return &ServiceError{Service: e.name, Err: te}
 		} else if err != nil {
 			return err
 		}
@@ -250,21 +274,65 @@ func (r *run) awaitReady(e *entry) error {
 	return nil
 }
 
-// loop runs until the group must stop, and returns why.
-func (r *run) loop() error {
+// leaveBehind gives up on e's current invocation, which overran its start:
+// its context is cancelled, it is Failed with err, and the rollback does not
+// wait for it (its note, when it returns, is ignored).
+func (r *run) leaveBehind(e *entry, err error) {
+	e.ctx.cancel()
+	e.live = false
+	e.gen++
+	r.transition(e, Failed, err)
+}
+
+// awaitObservers waits until the observers have returned for every event so
+// far (the start events), within the observer timeout, so that a refusal is
+// the start's outcome.
+func (r *run) awaitObservers() error {
+	r.flush()
+	acked := r.disp.barrier()
+	if acked == nil {
+		return nil
+	}
+	t := r.clock.NewTimer(r.g.opts.obsTimeout)
+	defer t.Stop()
 	for {
-		if err := r.wait(nil); err != nil {
+		switch err := r.wait(t.C(), acked); err {
+		case errAcked:
+			select { // a refusal of the last event is delivered before the ack
+			case a := <-r.aborts:
+				return a
+			default:
+				return nil
+			}
+		case errTimerFired:
+			r.obsOverran = true // left behind: the stop does not wait for it again
+			return &TimeoutError{Names: []string{r.disp.busyName()}, Timeout: r.g.opts.obsTimeout}
+		case nil:
+		default:
 			return err
 		}
 	}
 }
 
-var errTimerFired = errors.New("timer fired")
+// loop runs until the group must stop, and returns why.
+func (r *run) loop() error {
+	for {
+		if err := r.wait(nil, nil); err != nil {
+			return err
+		}
+	}
+}
+
+var (
+	errTimerFired = errors.New("timer fired")
+	errAcked      = errors.New("observers acknowledged")
+)
 
 // wait blocks until one thing happens and deals with it: a note from a
 // service, a due restart, an observer's abort (returned), the group's
-// cancellation (errStopRequested), or timer firing (errTimerFired).
-func (r *run) wait(timer <-chan time.Time) error {
+// cancellation (errStopRequested), timer firing (errTimerFired) or acked
+// closing (errAcked).
+func (r *run) wait(timer <-chan time.Time, acked <-chan struct{}) error {
 	r.flush()
 	select {
 	case <-r.ctx.Done():
@@ -278,6 +346,8 @@ func (r *run) wait(timer <-chan time.Time) error {
 		return nil
 	case <-timer:
 		return errTimerFired
+	case <-acked:
+		return errAcked
 	}
 }
 
@@ -435,6 +505,9 @@ func (r *run) stopAll(deadline time.Time) error {
 func (r *run) closeDispatcher(deadline time.Time) error {
 	r.flush()
 	r.disp.close()
+	if r.obsOverran {
+		return nil // it exits once the observer returns; the start error names it
+	}
 	t := r.clock.NewTimer(max(deadline.Sub(r.clock.Now()), 0))
 	defer t.Stop()
 	select {

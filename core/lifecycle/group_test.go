@@ -217,7 +217,8 @@ func TestStartTimeoutRollsBack(t *testing.T) {
 	assert.NotErrorIs(t, err, lifecycle.ErrStopTimeout)
 	assert.NotErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), `service "slow"`)
-	assert.Equal(t, []string{"start a", "stop slow", "stop a"}, j.get())
+	// slow is cancelled and left behind at once; a is rolled back.
+	assert.ElementsMatch(t, []string{"start a", "stop slow", "stop a"}, j.get())
 }
 
 func TestCancelledStartIsACleanStopNotATimeout(t *testing.T) {

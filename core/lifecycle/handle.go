@@ -16,6 +16,14 @@ type StopBounder interface {
 	StopBound() time.Duration
 }
 
+// StartBounder is implemented by services that bound their own start, as a
+// Group does. A Handle on such a service (without WithStartTimeout) waits
+// StartBound plus one second of grace before it reports a start timeout of
+// its own.
+type StartBounder interface {
+	StartBound() time.Duration
+}
+
 // ActivityReporter is implemented by services that can say what they are busy
 // with ("persister", "handler"); a stop timeout error includes it.
 type ActivityReporter interface {
@@ -29,11 +37,14 @@ type Handle struct {
 	cancel      context.CancelFunc
 	stopTimeout time.Duration
 	ready, done chan struct{}
+	startTimer  *time.Timer // armed until ready, for services that signal readiness
 	readyOnce   sync.Once
 	finishOnce  sync.Once
 	stopOnce    sync.Once
 	state       atomic.Int32
 	stopAsked   atomic.Bool
+	signals     bool          // the service calls Ready itself
+	cb          callbackOwner // see NewCallbacks
 
 	mu                              sync.Mutex // guards the fields below until done is closed
 	err                             error
@@ -44,29 +55,49 @@ type Handle struct {
 //
 // The service is Starting until it counts as running (see Service), then
 // Running; Stop or the end of Run takes it to Stopped, or to Failed with the
-// cause. Of the options, WithStopTimeout bounds Stop (default
-// DefaultStopTimeout, or a StopBounder's own bound plus one second); with
-// WithRestart the service runs inside a one-service Group that restarts it.
+// cause. Every option applies: WithStartTimeout bounds the start of a service
+// that signals readiness (default DefaultStartTimeout, or a StartBounder's
+// own bound plus one second): one that overruns it is Failed at once with a
+// *TimeoutError naming it, its context is cancelled and its Run left to end
+// in the background. WithStopTimeout bounds Stop (default DefaultStopTimeout,
+// or a StopBounder's own bound plus one second). With WithRestart the service
+// runs inside a one-service Group that restarts it.
+//
+// A nil svc is refused: the Handle is Failed at once with ErrNilService.
 func Start(name string, svc Service, opts ...Option) *Handle {
+	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
+	if svc == nil {
+		h.cancel = func() {}
+		h.finish(fmt.Errorf("start %q: %w", name, ErrNilService))
+		return h
+	}
 	var o serviceOptions
 	o.apply(opts)
+	set := explicit(opts)
 	if o.restart != nil {
 		g := NewGroup()
-		_ = g.Add(name, svc, opts...) // cannot fail: one service in a new group
-		svc = g
+		_ = g.Add(name, svc, opts...) // cannot fail: one non-nil service in a new group
+		svc, h.svc = g, g
 	}
-	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
 	h.stopTimeout = o.stopTimeout
-	if b, ok := svc.(StopBounder); ok && !hasStopTimeout(opts) {
+	if b, ok := svc.(StopBounder); ok && set.stopTimeout == 0 {
 		h.stopTimeout = b.StopBound() + time.Second
 	}
+	startTimeout := o.startTimeout
+	if b, ok := svc.(StartBounder); ok && set.startTimeout == 0 {
+		startTimeout = b.StartBound() + time.Second
+	}
 	h.state.Store(int32(Starting))
-	ctx, cancel := context.WithCancel(context.Background())
+	cctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	if signalsReady(svc) {
-		ctx = context.WithValue(ctx, readyKey{}, readyMarker(h))
-	} else {
+	ctx := &handleCtx{Context: cctx, h: h}
+	h.signals = signalsReady(svc)
+	if !h.signals {
 		h.markReady()
+	} else {
+		h.mu.Lock() // markReady, on another goroutine, stops the timer
+		h.startTimer = time.AfterFunc(startTimeout, func() { h.startOverrun(startTimeout) })
+		h.mu.Unlock()
 	}
 	go func() {
 		err := Protect(func() error { return svc.Run(ctx) })
@@ -78,19 +109,46 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 	return h
 }
 
-func hasStopTimeout(opts []Option) bool {
-	var probe serviceOptions
-	for _, opt := range opts {
-		opt(&probe)
+// startOverrun fails a service that was not ready within its start timeout
+// and leaves its Run behind.
+func (h *Handle) startOverrun(d time.Duration) {
+	if closed(h.ready) {
+		return
 	}
-	return probe.stopTimeout != 0
+	h.finish(&TimeoutError{Names: []string{h.name}, Timeout: d})
+}
+
+// handleCtx is the context a Handle passes to Run: cancelled by Stop, and
+// carrying the Handle's readiness mark and callback owner (see NewCallbacks).
+type handleCtx struct {
+	context.Context
+	h *Handle
+}
+
+func (c *handleCtx) Value(key any) any {
+	switch key {
+	case readyKey{}:
+		if c.h.signals {
+			return readyMarker(c.h)
+		}
+		return nil
+	case ownerKey{}:
+		return &c.h.cb
+	}
+	return c.Context.Value(key)
 }
 
 func (h *Handle) markReady() {
 	h.readyOnce.Do(func() {
 		h.mu.Lock()
 		h.readyAt = time.Now()
+		if h.startTimer != nil {
+			h.startTimer.Stop()
+		}
 		h.mu.Unlock()
+		if closed(h.done) {
+			return // too late: the start timed out
+		}
 		h.state.CompareAndSwap(int32(Starting), int32(Running))
 		close(h.ready)
 	})
@@ -101,6 +159,9 @@ func (h *Handle) finish(err error) {
 	h.finishOnce.Do(func() {
 		h.mu.Lock()
 		h.err, h.endAt = err, time.Now()
+		if h.startTimer != nil {
+			h.startTimer.Stop()
+		}
 		h.mu.Unlock()
 		if err != nil {
 			h.state.Store(int32(Failed))
@@ -115,16 +176,34 @@ func (h *Handle) finish(err error) {
 // Name returns the service's name.
 func (h *Handle) Name() string { return h.name }
 
-// Stop cancels the service's context and waits until Run has returned or the
+// RequestStop asks the service to stop (it cancels the context its Run
+// received) and returns at once, without waiting. It is idempotent, safe from
+// any goroutine, and the one stop to call from inside the service's own
+// callbacks. Join, Done or Err report the outcome.
+func (h *Handle) RequestStop() {
+	h.stopOnce.Do(func() {
+		h.mu.Lock()
+		h.stopAt = time.Now()
+		h.mu.Unlock()
+		h.stopAsked.Store(true)
+		h.state.CompareAndSwap(int32(Starting), int32(Stopping))
+		h.state.CompareAndSwap(int32(Running), int32(Stopping))
+		h.cancel()
+	})
+}
+
+// Stop requests the stop (RequestStop) and waits until Run has returned or the
 // stop timeout has passed, and returns the outcome: nil for a clean stop, the
 // service's error, or a *TimeoutError naming it (it is then left to finish in
 // the background). Stop is idempotent, may be called concurrently and from any
 // goroutine, and returns the same error as Join.
 //
-// Called from inside a nodekit callback (an Observer, or code run through
-// AsCallback) Stop only requests the stop and returns nil at once, because the
-// run it would wait for is waiting for that callback; Join elsewhere reports
-// the outcome.
+// Called from inside a callback that the end of this service waits for (an
+// Observer of the Group it runs, a processor's Handler, timer or Persister,
+// code run through AsCallback), Stop requests the stop and returns at once an
+// error matching ErrCalledFromCallback: it never waits for itself and never
+// reports a stop that has not happened. See NewCallbacks for how the call is
+// recognised.
 func (h *Handle) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), h.stopTimeout)
 	defer cancel()
@@ -135,19 +214,11 @@ func (h *Handle) Stop() error {
 // If ctx's deadline passes first, the outcome becomes a *TimeoutError naming
 // the service and what it was busy with (see ActivityReporter). If ctx is
 // cancelled first, StopContext returns an error wrapping context.Canceled and
-// the outcome is left to Join.
+// the outcome is left to Join. From inside a callback it behaves as Stop.
 func (h *Handle) StopContext(ctx context.Context) error {
-	h.stopOnce.Do(func() {
-		h.mu.Lock()
-		h.stopAt = time.Now()
-		h.mu.Unlock()
-		h.stopAsked.Store(true)
-		h.state.CompareAndSwap(int32(Starting), int32(Stopping))
-		h.state.CompareAndSwap(int32(Running), int32(Stopping))
-		h.cancel()
-	})
-	if inCallback() {
-		return nil
+	h.RequestStop()
+	if err := h.selfWait("stop"); err != nil {
+		return err
 	}
 	var budget time.Duration
 	if d, ok := ctx.Deadline(); ok {
@@ -164,6 +235,15 @@ func (h *Handle) StopContext(ctx context.Context) error {
 	return h.Join()
 }
 
+// selfWait returns an error matching ErrCalledFromCallback if the caller is
+// inside one of h's callbacks and h has not ended, nil otherwise.
+func (h *Handle) selfWait(op string) error {
+	if !h.cb.inCallback() || closed(h.done) {
+		return nil
+	}
+	return &CallbackError{Op: op, Service: h.name}
+}
+
 // describe names the service and, if it reports one, its current activity.
 func (h *Handle) describe() string {
 	if a, ok := h.svc.(ActivityReporter); ok {
@@ -175,9 +255,19 @@ func (h *Handle) describe() string {
 }
 
 // Join waits until the service has ended (or its stop timed out) and returns
-// the outcome, the same on every call.
+// the outcome, the same on every call. From inside one of the service's
+// callbacks (see Stop) it returns an error matching ErrCalledFromCallback at
+// once, unless the service has already ended.
 func (h *Handle) Join() error {
+	if err := h.selfWait("join"); err != nil {
+		return err
+	}
 	<-h.done
+	return h.join()
+}
+
+// join returns the outcome; h.done must be closed.
+func (h *Handle) join() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.err
@@ -192,18 +282,23 @@ func (h *Handle) Ready() <-chan struct{} { return h.ready }
 
 // AwaitRunning waits until the service is running (nil), has ended before it
 // was (its error, or ErrNotRunning if it stopped cleanly), or ctx ends
-// (ctx.Err()).
+// (ctx.Err()). From inside one of the service's callbacks (see Stop) it
+// returns an error matching ErrCalledFromCallback at once, unless the service
+// is already running or has ended.
 func (h *Handle) AwaitRunning(ctx context.Context) error {
+	if !closed(h.ready) {
+		if err := h.selfWait("await running"); err != nil {
+			return err
+		}
+	}
 	select {
 	case <-h.ready:
 		return nil
 	case <-h.done:
-		select {
-		case <-h.ready:
+		if closed(h.ready) {
 			return nil
-		default:
 		}
-		if err := h.Join(); err != nil {
+		if err := h.join(); err != nil {
 			return err
 		}
 		return ErrNotRunning
@@ -219,7 +314,7 @@ func (h *Handle) State() State { return State(h.state.Load()) }
 func (h *Handle) Err() error {
 	select {
 	case <-h.done:
-		return h.Join()
+		return h.join()
 	default:
 		return nil
 	}

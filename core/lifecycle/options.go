@@ -31,8 +31,21 @@ func (o *serviceOptions) apply(opts []Option) {
 	}
 }
 
+// explicit returns only what opts set, without defaults (zero: not set).
+func explicit(opts []Option) serviceOptions {
+	var o serviceOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
 // WithStartTimeout bounds how long a service that signals readiness may take
-// to call Ready. It has no effect on services that are ready when entered.
+// to call Ready (default DefaultStartTimeout), in a Group and in Start alike.
+// A service that overruns it is named in a *TimeoutError (ErrStartTimeout),
+// its context is cancelled and it is left to finish in the background: the
+// start fails at once. It has no effect on services that are ready when
+// entered.
 func WithStartTimeout(d time.Duration) Option { return func(o *serviceOptions) { o.startTimeout = d } }
 
 // WithStopTimeout bounds how long a service may take to return from Run once
@@ -50,6 +63,7 @@ type GroupOption func(*groupOptions)
 
 type groupOptions struct {
 	stopTimeout time.Duration
+	obsTimeout  time.Duration
 	clock       clock.Clock
 	log         *slog.Logger
 }
@@ -58,6 +72,15 @@ type groupOptions struct {
 // Each service gets the smaller of its own stop timeout and what is left.
 func WithGroupStopTimeout(d time.Duration) GroupOption {
 	return func(o *groupOptions) { o.stopTimeout = d }
+}
+
+// WithObserverTimeout bounds how long the observers may take to acknowledge
+// the start events (default DefaultStartTimeout): a Group counts as running
+// only once every observer has returned for every start event so far, so
+// that an observer's refusal is the start's outcome. An observer that
+// overruns is named in a *TimeoutError (ErrStartTimeout) and the start fails.
+func WithObserverTimeout(d time.Duration) GroupOption {
+	return func(o *groupOptions) { o.obsTimeout = d }
 }
 
 // WithClock makes a Group time its timeouts and backoff with c (tests pass a

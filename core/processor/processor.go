@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,7 +128,62 @@ type Config struct {
 var (
 	ErrPersist        = errors.New("persist failed")
 	ErrAlreadyRunning = errors.New("processor already started: it runs once")
+	// ErrConfig: the Config cannot run (a *ConfigError says which field).
+	ErrConfig = errors.New("invalid processor config")
+	// ErrBatchCount: a BatchHandler returned a count outside 0..len(events).
+	ErrBatchCount = errors.New("batch handler returned a count outside 0..len(events)")
+	// ErrUnhandled: the processor stopped with events it had accepted but the
+	// handler had not taken (an *UnhandledError); Unhandled returns them.
+	ErrUnhandled = errors.New("events left unhandled")
+	// ErrClosed: Queue.Push after the processor that drains the queue ended.
+	ErrClosed = errors.New("queue closed: its processor has ended")
 )
+
+// ConfigError is a Config refused by New; Run (and so Start's handle) fails
+// with it at once. It matches ErrConfig.
+type ConfigError struct {
+	Field  string // e.g. "Sources[1]", "Timers[0].Fire"
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("invalid processor config: %s: %s", e.Field, e.Reason)
+}
+
+// Is matches ErrConfig.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+// UnhandledError reports events left unhandled when the processor stopped:
+// accepted from a source, but not (yet) taken by the handler. Unhandled
+// returns them, in order. It matches ErrUnhandled.
+type UnhandledError struct {
+	Count int
+}
+
+func (e *UnhandledError) Error() string {
+	return fmt.Sprintf("%d events left unhandled at stop (Unhandled returns them)", e.Count)
+}
+
+// Is matches ErrUnhandled.
+func (e *UnhandledError) Is(target error) bool { return target == ErrUnhandled }
+
+// validate returns the first problem with cfg, or nil.
+func (cfg *Config) validate() error {
+	for i, s := range cfg.Sources {
+		if s == nil {
+			return &ConfigError{Field: fmt.Sprintf("Sources[%d]", i), Reason: "nil source"}
+		}
+	}
+	for i, t := range cfg.Timers {
+		switch {
+		case t.Fire == nil:
+			return &ConfigError{Field: fmt.Sprintf("Timers[%d].Fire", i), Reason: fmt.Sprintf("timer %q has no Fire function", t.Name)}
+		case t.Interval <= 0:
+			return &ConfigError{Field: fmt.Sprintf("Timers[%d].Interval", i), Reason: fmt.Sprintf("timer %q has interval %s, it must be > 0", t.Name, t.Interval)}
+		}
+	}
+	return nil
+}
 
 // PersistError is a failed persist. Final tells whether it was the final
 // persist on stop.
@@ -169,6 +223,7 @@ type Counters struct {
 // Processor is one background loop. Make it with New and run it once.
 type Processor struct {
 	cfg     Config
+	cfgErr  error // from validate: Run fails with it at once
 	wake    chan struct{}
 	running atomic.Bool
 
@@ -183,7 +238,9 @@ type Processor struct {
 }
 
 // New makes a processor for cfg and attaches its wake function to the sources
-// and state that implement Waker.
+// and state that implement Waker. A Config that cannot run (a nil Source, a
+// Timer without Fire or with an Interval <= 0) is refused: Run fails at once
+// with a *ConfigError and never calls anything.
 func New(cfg Config) *Processor {
 	if cfg.StateKey == "" {
 		cfg.StateKey = "state"
@@ -206,7 +263,10 @@ func New(cfg Config) *Processor {
 	if cfg.Wall == nil {
 		cfg.Wall = func() time.Time { return time.Now().Round(0) }
 	}
-	p := &Processor{cfg: cfg, wake: make(chan struct{}, 1)}
+	p := &Processor{cfg: cfg, wake: make(chan struct{}, 1), cfgErr: cfg.validate()}
+	if p.cfgErr != nil {
+		return p
+	}
 	for _, s := range cfg.Sources {
 		if w, ok := s.(Waker); ok {
 			w.Attach(p.Wake)
@@ -260,7 +320,9 @@ func (p *Processor) Counters() Counters {
 }
 
 // Unhandled returns, after Run has returned, the events that had been drained
-// but not yet accepted by the handler (waiting for a retry), in order.
+// but not accepted by the handler, in order. When there are any, Run's error
+// includes an *UnhandledError (ErrUnhandled) saying how many: no event is
+// lost without a word.
 func (p *Processor) Unhandled() []Event {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -276,32 +338,64 @@ var (
 // loop is the state of one Run.
 type loop struct {
 	p         *Processor
-	pending   []Event   // drained, not yet handled
-	retryAt   time.Time // non-zero: pending waits for a retry
-	attempts  int       // consecutive failed attempts of pending[0]
-	persisted uint64    // state version last persisted; 0 is "as loaded"
+	cb        *lifecycle.Callbacks // handler, timers, persister and OnResume run through it
+	pending   []Event              // drained, not yet handled
+	retryAt   time.Time            // non-zero: pending waits for a retry
+	attempts  int                  // consecutive failed attempts of pending[0]
+	persisted uint64               // state version last persisted; 0 is "as loaded"
 	due       []time.Time
 	prevMono  time.Time
 	prevWall  time.Time
 }
 
 // Run runs the loop until ctx is cancelled (nil, or the final persist's
-// error) or the loop fails, then makes the final persist. It runs once.
+// error) or the loop fails, then stops: it closes the Queues among its
+// sources (a later Push fails with ErrClosed), drains every source a last
+// time and, after a clean stop, offers what is pending to the handler once
+// more (ignoring any retry backoff); then it makes the final persist. Events
+// the handler still has not taken are kept for Unhandled and reported in the
+// error. It runs once.
 func (p *Processor) Run(ctx context.Context) error {
 	if !p.running.CompareAndSwap(false, true) {
 		return ErrAlreadyRunning
 	}
-	l := &loop{p: p}
+	if p.cfgErr != nil {
+		return p.cfgErr
+	}
+	l := &loop{p: p, cb: lifecycle.NewCallbacks(ctx)}
+	defer l.cb.Close()
 	now := p.cfg.Clock.Now()
 	l.due = make([]time.Time, len(p.cfg.Timers))
 	for i, t := range p.cfg.Timers {
 		l.due[i] = now.Add(t.Interval)
 	}
 	err := l.run(ctx)
+	err = errors.Join(err, l.drainLast(err == nil))
+	var left error
+	if n := len(l.pending); n > 0 {
+		left = &UnhandledError{Count: n}
+	}
 	p.mu.Lock()
 	p.unhandled = l.pending
 	p.mu.Unlock()
-	return errors.Join(err, l.persist(true))
+	return errors.Join(err, l.persist(true), left)
+}
+
+// drainLast closes the queues, drains every source and, if handle is set,
+// offers the pending events to the handler once more.
+func (l *loop) drainLast(handle bool) error {
+	p := l.p
+	for _, s := range p.cfg.Sources {
+		if q, ok := s.(*Queue); ok {
+			q.close()
+		}
+		l.pending = s.Drain(l.pending)
+	}
+	if !handle || len(l.pending) == 0 {
+		return nil
+	}
+	defer p.activity.Store(nil)
+	return l.handle(p.cfg.Clock.Now())
 }
 
 func (l *loop) run(ctx context.Context) error {
@@ -362,7 +456,7 @@ func (l *loop) pass() error {
 
 // handle offers the pending events to the handler, in order, until one is
 // refused.
-func (l *loop) handle(now time.Time) (err error) {
+func (l *loop) handle(now time.Time) error {
 	p := l.p
 	if p.cfg.Handler == nil {
 		clear(l.pending)
@@ -370,16 +464,23 @@ func (l *loop) handle(now time.Time) (err error) {
 		return nil
 	}
 	p.activity.Store(&actHandler)
-	i := 0
-	defer func() {
-		// Keep what was not handled, at the front, for the next attempt.
-		n := copy(l.pending, l.pending[i:])
-		clear(l.pending[n:])
-		l.pending = l.pending[:n]
-		if v := recover(); v != nil {
-			err = fmt.Errorf("handler: %w", &lifecycle.PanicError{Value: v, Stack: debug.Stack()})
-		}
-	}()
+	i := 0 // events handled so far
+	err := l.cb.Call(func() error { return l.offer(now, &i) })
+	// Keep what was not handled, at the front, for the next attempt.
+	n := copy(l.pending, l.pending[i:])
+	clear(l.pending[n:])
+	l.pending = l.pending[:n]
+	if err != nil {
+		return fmt.Errorf("handler: %w", err)
+	}
+	return nil
+}
+
+// offer hands the pending events to the handler; *i counts those it took. An
+// error ends the processor (a panic, or a batch count outside 0..len); a
+// refusal is not an error, it schedules the retry.
+func (l *loop) offer(now time.Time, i *int) error {
+	p := l.p
 	refuse := func(herr error) {
 		p.retries.Add(1)
 		l.attempts++
@@ -389,28 +490,31 @@ func (l *loop) handle(now time.Time) (err error) {
 	}
 	if bh, ok := p.cfg.Handler.(BatchHandler); ok {
 		n, herr := bh.HandleBatch(l.pending)
-		i = min(max(n, 0), len(l.pending))
-		p.handled.Add(uint64(i))
-		if i < len(l.pending) {
-			if i > 0 {
+		if n < 0 || n > len(l.pending) {
+			return fmt.Errorf("HandleBatch returned %d for %d events: %w", n, len(l.pending), ErrBatchCount)
+		}
+		*i = n
+		p.handled.Add(uint64(*i))
+		if *i < len(l.pending) {
+			if *i > 0 {
 				l.attempts = 0 // progress: the backoff starts over
 			}
 			if herr == nil {
-				herr = fmt.Errorf("batch handler took %d of %d events", i, len(l.pending))
+				herr = fmt.Errorf("batch handler took %d of %d events", *i, len(l.pending))
 			}
 			refuse(herr)
 			return nil
 		}
 	} else {
-		for ; i < len(l.pending); i++ {
-			if herr := p.cfg.Handler.Handle(l.pending[i]); herr != nil {
-				p.handled.Add(uint64(i)) // the events before it were handled in this pass
+		for ; *i < len(l.pending); *i++ {
+			if herr := p.cfg.Handler.Handle(l.pending[*i]); herr != nil {
+				p.handled.Add(uint64(*i)) // the events before it were handled in this pass
 				refuse(herr)
 				return nil
 			}
 			l.attempts = 0
 		}
-		p.handled.Add(uint64(i))
+		p.handled.Add(uint64(*i))
 	}
 	l.attempts = 0
 	l.retryAt = time.Time{}
@@ -427,7 +531,7 @@ func (l *loop) persist(final bool) error {
 	p.activity.Store(&actPersister)
 	defer p.activity.Store(nil)
 	start := p.cfg.Clock.Now()
-	err := lifecycle.Protect(func() error {
+	err := l.cb.Call(func() error {
 		v, data, err := st.Snapshot()
 		if err != nil {
 			return fmt.Errorf("snapshot: %w", err)
@@ -458,7 +562,7 @@ func (l *loop) fireTimers(now time.Time) error {
 		}
 		name := "timer " + t.Name
 		p.activity.Store(&name)
-		err := lifecycle.Protect(func() error { return t.Fire(now) })
+		err := l.cb.Call(func() error { return t.Fire(now) })
 		p.timerFires.Add(1)
 		var pe *lifecycle.PanicError
 		if errors.As(err, &pe) {
@@ -506,7 +610,7 @@ func (l *loop) detectSuspend(mono time.Time) error {
 	}
 	p.resumes.Add(1)
 	p.activity.Store(&actResume)
-	if err := lifecycle.Protect(func() error { p.cfg.OnResume(slept); return nil }); err != nil {
+	if err := l.cb.Call(func() error { p.cfg.OnResume(slept); return nil }); err != nil {
 		return fmt.Errorf("resume callback: %w", err)
 	}
 	return nil

@@ -142,9 +142,13 @@ func TestUnhandledEventsAreReportedAfterStop(t *testing.T) {
 		}),
 		RetryBackoff: time.Hour, Logger: quiet(),
 	})
-	q.Push(1, 2, 3)
+	require.NoError(t, q.Push(1, 2, 3))
 	recv(t, refused)
-	require.NoError(t, h.Stop())
+	err := h.Stop()
+	require.ErrorIs(t, err, processor.ErrUnhandled, "no event is lost without a word")
+	var ue *processor.UnhandledError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, 3, ue.Count)
 	assert.Equal(t, []processor.Event{1, 2, 3}, h.Unhandled())
 }
 

@@ -3,25 +3,42 @@ package processor
 import "sync"
 
 // Queue is a Source that others push events into; it wakes the processor on
-// every push. Safe for concurrent use; attach it to one processor.
+// every push. Safe for concurrent use; attach it to one processor. When that
+// processor ends, the queue is closed: every Push that returned nil before is
+// drained by the processor (handled, or returned by Unhandled), and every
+// Push after fails with ErrClosed.
 type Queue struct {
 	mu     sync.Mutex
 	events []Event
 	wake   func()
+	closed bool
 }
 
 // NewQueue returns an empty Queue.
 func NewQueue() *Queue { return &Queue{} }
 
-// Push appends events and wakes the processor.
-func (q *Queue) Push(events ...Event) {
+// Push appends events and wakes the processor. After the processor has
+// ended it accepts nothing and returns ErrClosed.
+func (q *Queue) Push(events ...Event) error {
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return ErrClosed
+	}
 	q.events = append(q.events, events...)
 	wake := q.wake
 	q.mu.Unlock()
 	if wake != nil {
 		wake()
 	}
+	return nil
+}
+
+// close refuses further pushes; what is queued can still be drained.
+func (q *Queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
 }
 
 // Len returns the number of events waiting to be drained.

@@ -13,7 +13,6 @@ import dev.nodekit.Observer
 import dev.nodekit.Service
 import dev.nodekit.orThrow
 import dev.nodekit.service
-import dev.nodekit.use
 import kotlin.system.exitProcess
 
 private val STATES = listOf("New", "Starting", "Running", "Stopping", "Stopped", "Failed")

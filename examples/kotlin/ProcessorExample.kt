@@ -14,7 +14,6 @@ import dev.nodekit.Logger
 import dev.nodekit.Nodekit
 import dev.nodekit.Processor
 import dev.nodekit.ProcessorConfig
-import dev.nodekit.use
 import java.io.File
 import java.nio.ByteBuffer
 import java.util.concurrent.CountDownLatch

@@ -1,10 +1,12 @@
 // Command node is nodekit's demo: a Group of services (a store, the background
-// processor persisting to disk, a heartbeat) started in order with an observer
+// processor persisting to disk, a heartbeat, three p2p nodes on loopback and a
+// gossip job broadcasting between them) started in order with an observer
 // printing every lifecycle event, stopped in reverse on Ctrl-C or after a few
 // seconds.
 //
 //	go run ./examples/node            # runs for 3 s
 //	go run ./examples/node -for 0     # runs until Ctrl-C
+//	go run ./examples/node -dir ./st  # state there (default: <user cache dir>/nodekit/demo)
 package main
 
 import (
@@ -20,18 +22,20 @@ import (
 
 	"nodekit.dev/nodekit/core/lifecycle"
 	"nodekit.dev/nodekit/core/processor"
+	"nodekit.dev/nodekit/core/store"
 )
 
 func main() {
 	runFor := flag.Duration("for", 3*time.Second, "stop after this long (0: wait for Ctrl-C)")
+	dir := flag.String("dir", defaultDir(), "state directory")
 	flag.Parse()
-	if err := run(*runFor); err != nil {
+	if err := run(*dir, *runFor); err != nil {
 		fmt.Fprintln(os.Stderr, "node:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runFor time.Duration) error {
+func run(dir string, runFor time.Duration) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	g := lifecycle.NewGroup(lifecycle.WithLogger(log), lifecycle.WithGroupStopTimeout(5*time.Second))
 	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
@@ -48,14 +52,14 @@ func run(runFor time.Duration) error {
 	}
 	// processor: the node's background loop, persisting its state to disk;
 	// a timer ticks every second, as a p2p node's ping would.
-	store, err := processor.NewFilesystemPersister(filepath.Join(os.TempDir(), "nodekit-demo"))
+	persister, err := store.NewFilesystemPersister(dir)
 	if err != nil {
 		return err
 	}
 	state := processor.NewBlob(nil)
 	events := processor.NewQueue()
 	proc := processor.New(processor.Config{
-		Sources: []processor.Source{events}, State: state, Persister: store, Logger: log,
+		Sources: []processor.Source{events}, State: state, Persister: persister, Logger: log,
 		Handler: processor.HandlerFunc(func(e processor.Event) error {
 			state.Set([]byte(fmt.Sprint("last event: ", e)))
 			return nil
@@ -84,6 +88,11 @@ func run(runFor time.Duration) error {
 		return err
 	}
 
+	// p2p-a, p2p-b, p2p-c, gossip: a small p2p network on loopback (p2p.go).
+	if err := addP2P(g, dir, log); err != nil {
+		return err
+	}
+
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	if runFor > 0 {
@@ -99,6 +108,17 @@ func run(runFor time.Duration) error {
 	err = h.Stop()
 	c := proc.Counters()
 	fmt.Printf("node stopped in %s: %v (processor: %d events, %d persists, %d passes; state %q in %s)\n",
-		h.StopDuration().Round(time.Microsecond), err, c.Handled, c.Persists, c.Passes, state.Get(), store.Dir())
+		h.StopDuration().Round(time.Microsecond), err, c.Handled, c.Persists, c.Passes, state.Get(), persister.Dir())
 	return err
+}
+
+// defaultDir is the state directory when -dir is not given: under the user's
+// cache directory (os.UserCacheDir), or the temporary directory if there is
+// none.
+func defaultDir() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "nodekit", "demo")
 }

@@ -14,5 +14,5 @@ func TestMain(m *testing.M) {
 }
 
 func TestDemoStartsAndStopsCleanly(t *testing.T) {
-	require.NoError(t, run(300*time.Millisecond))
+	require.NoError(t, run(t.TempDir(), 300*time.Millisecond))
 }

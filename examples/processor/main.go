@@ -2,7 +2,7 @@
 // persisted with a FilesystemPersister: run it twice and the second run
 // continues where the first stopped.
 //
-//	go run ./examples/processor               # state in $TMPDIR/nodekit-processor-example
+//	go run ./examples/processor               # state in <user cache dir>/nodekit/processor-example
 //	go run ./examples/processor -dir ./state -for 5s
 package main
 
@@ -18,10 +18,11 @@ import (
 	"time"
 
 	"nodekit.dev/nodekit/core/processor"
+	"nodekit.dev/nodekit/core/store"
 )
 
 func main() {
-	dir := flag.String("dir", filepath.Join(os.TempDir(), "nodekit-processor-example"), "state directory")
+	dir := flag.String("dir", defaultDir(), "state directory")
 	runFor := flag.Duration("for", 2*time.Second, "stop after this long (0: wait for Ctrl-C)")
 	flag.Parse()
 	if _, err := run(*dir, *runFor); err != nil {
@@ -33,12 +34,12 @@ func main() {
 // run counts until runFor has passed (or Ctrl-C) and returns the count it
 // persisted.
 func run(dir string, runFor time.Duration) (int, error) {
-	store, err := processor.NewFilesystemPersister(dir)
+	persister, err := store.NewFilesystemPersister(dir)
 	if err != nil {
 		return 0, err
 	}
 	// A missing file is a first run; a corrupt one is an error, never "empty".
-	data, err := store.Load("counter")
+	data, err := persister.Load("counter")
 	count := 0
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -57,7 +58,7 @@ func run(dir string, runFor time.Duration) (int, error) {
 	h := processor.Start(processor.Config{
 		Sources:   []processor.Source{events},
 		State:     state,
-		Persister: store,
+		Persister: persister,
 		StateKey:  "counter",
 		Handler: processor.HandlerFunc(func(e processor.Event) error {
 			count++
@@ -87,4 +88,15 @@ func run(dir string, runFor time.Duration) (int, error) {
 	fmt.Printf("stopped at %s: %d events, %d persists (last took %s), %d passes; err=%v\n",
 		state.Get(), c.Handled, c.Persists, c.LastPersist.Round(time.Microsecond), c.Passes, err)
 	return count, err
+}
+
+// defaultDir is the state directory when -dir is not given: under the user's
+// cache directory (os.UserCacheDir), or the temporary directory if there is
+// none.
+func defaultDir() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "nodekit", "processor-example")
 }

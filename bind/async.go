@@ -1,0 +1,121 @@
+package nodekit
+
+import "sync"
+
+// ResultCallback receives the Result of a joinAsync or stopAsync, exactly
+// once (unless cancelled first), on a background thread owned by Go: never
+// the caller's, never a thread of a Java executor. An exception from it is
+// ignored.
+type ResultCallback interface {
+	OnResult(r *Result) error
+}
+
+// Pending is a joinAsync or stopAsync whose callback has not run yet.
+type Pending struct {
+	mu     sync.Mutex
+	cb     ResultCallback // nil once delivered or cancelled
+	cancel chan struct{}
+}
+
+// Cancel drops the callback: it will not be called, and Go no longer holds
+// it. The operation itself goes on (a stop still stops). Safe from any
+// thread; later calls do nothing.
+func (p *Pending) Cancel() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cb != nil {
+		p.cb = nil
+		close(p.cancel)
+	}
+}
+
+func newPending(cb ResultCallback) *Pending {
+	return &Pending{cb: cb, cancel: make(chan struct{})}
+}
+
+// deliver calls the callback with r unless it was cancelled.
+func (p *Pending) deliver(r *Result) {
+	p.mu.Lock()
+	cb := p.cb
+	p.cb = nil
+	p.mu.Unlock()
+	if cb == nil {
+		return
+	}
+	var err error
+	func() {
+		defer guard(&err)
+		_ = cb.OnResult(r) // the callback's own exception has nowhere to go
+	}()
+}
+
+// joinAsync delivers outcome() once done is closed, or nothing if cancelled
+// first; the waiting goroutine exits on cancel. done nil: at once.
+func joinAsync(done <-chan struct{}, outcome func() *Result, cb ResultCallback) *Pending {
+	pend := newPending(cb)
+	if cb == nil {
+		return pend
+	}
+	go func() {
+		if done != nil {
+			select {
+			case <-done:
+			case <-pend.cancel:
+				return
+			}
+		}
+		pend.deliver(outcome())
+	}()
+	return pend
+}
+
+// now returns an outcome function for a Result known already.
+func now(r *Result) func() *Result { return func() *Result { return r } }
+
+// JoinAsync is join() without blocking: it returns at once and calls cb with
+// the Result when the processor has stopped. cb may be null (nothing is
+// called). Cancel the returned Pending to drop cb early.
+func (p *Processor) JoinAsync(cb ResultCallback) *Pending {
+	live, end, err := p.core()
+	switch {
+	case err != nil:
+		return joinAsync(nil, now(resultOf(err)), cb)
+	case end != nil:
+		return joinAsync(nil, now(end.res), cb)
+	}
+	pc := p.proc // not p: goroutines never hold *Processor itself
+	return joinAsync(live.h.Done(), func() *Result { return pc.release(live).res }, cb)
+}
+
+// StopAsync is stop() without blocking: it starts the stop, returns at once,
+// and calls cb with stop()'s Result (at most the stop timeout later). cb may
+// be null. Cancelling the Pending drops cb; the processor still stops.
+func (p *Processor) StopAsync(cb ResultCallback) *Pending {
+	pend := newPending(cb)
+	go func() { pend.deliver(p.Stop()) }()
+	return pend
+}
+
+// JoinAsync is join() without blocking (see Processor.joinAsync). Before
+// start() the Result is KindIllegalState.
+func (g *Group) JoinAsync(cb ResultCallback) *Pending {
+	in, err := g.inner()
+	if err != nil {
+		return joinAsync(nil, now(resultOf(err)), cb)
+	}
+	switch h, end := in.handle(); {
+	case end != nil:
+		return joinAsync(nil, now(end.res), cb)
+	case h == nil:
+		return joinAsync(nil, now(g.Join()), cb)
+	default:
+		return joinAsync(h.Done(), func() *Result { return in.release(h).res }, cb)
+	}
+}
+
+// StopAsync is stop() without blocking (see Processor.stopAsync).
+func (g *Group) StopAsync(cb ResultCallback) *Pending {
+	pend := newPending(cb)
+	go func() { pend.deliver(g.Stop()) }()
+	return pend
+}

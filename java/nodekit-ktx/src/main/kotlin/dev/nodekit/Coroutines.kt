@@ -1,0 +1,94 @@
+// Coroutines over the bindings (dev.nodekit:nodekit-ktx): join and stop that
+// suspend instead of blocking a thread, and Flows of lifecycle events and
+// processor counters.
+@file:JvmName("NodekitCoroutines")
+
+package dev.nodekit
+
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.consumeAsFlow
+import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlin.coroutines.resume
+import kotlin.time.Duration
+
+// Why awaitJoin/awaitStop and not join/stop: Kotlin always calls a member
+// function over an extension of the same name, so `suspend fun Group.stop()`
+// could never be called.
+
+/**
+ * Suspends until the processor has stopped and returns join()'s Result. No
+ * thread waits: Go calls back when the processor has ended (joinAsync) and the
+ * coroutine resumes on its own dispatcher. Cancelling the coroutine drops the
+ * callback at once; the processor keeps running.
+ */
+suspend fun Processor.awaitJoin(): Result = awaitResult { joinAsync(it) }
+
+/**
+ * Stops the processor (final persist included) and suspends until stop()'s
+ * Result is there, at most its stop timeout, without blocking a thread
+ * (stopAsync). Cancelling the coroutine does not cancel the stop: the
+ * processor still stops, only the waiting ends.
+ */
+suspend fun Processor.awaitStop(): Result = awaitResult { stopAsync(it) }
+
+/** [Processor.awaitJoin] for a group. Before start() the Result is Kind.ILLEGAL_STATE at once. */
+suspend fun Group.awaitJoin(): Result = awaitResult { joinAsync(it) }
+
+/**
+ * [Processor.awaitStop] for a group: stops the services in reverse order. Do
+ * not await it from inside one of the group's own hooks or observers (e.g. in
+ * runBlocking there): the stop waits for that hook. Call stop() there, which
+ * only requests the stop.
+ */
+suspend fun Group.awaitStop(): Result = awaitResult { stopAsync(it) }
+
+private suspend inline fun awaitResult(crossinline start: (ResultCallback) -> Pending): Result =
+    suspendCancellableCoroutine { cont ->
+        // Resuming a cancelled continuation is a no-op, so a late callback is harmless.
+        val pending = start(ResultCallback { cont.resume(it) })
+        cont.invokeOnCancellation { pending.cancel() }
+    }
+
+/**
+ * The group's lifecycle events from now on, as a Flow that completes once the
+ * group has stopped (after its last event). Call it before start() to see the
+ * start events: the observer is registered by this call, not by collect.
+ *
+ * Back-pressure: none towards the group. Events wait in an unbounded buffer
+ * until collected (a handful per service start and stop), so a slow collector
+ * never delays a service or a stop; add `.conflate()` or `.buffer(n,
+ * DROP_OLDEST)` if that matters. One collector only (a second collect throws).
+ * Higher [priority] observers see start events first and stop events last.
+ * A group stopped without ever being started gives a Flow that never completes.
+ */
+fun Group.events(priority: Long = 0): Flow<Event> {
+    val channel = Channel<Event>(Channel.UNLIMITED)
+    var watching = false // only touched by the observer, which Go calls one event at a time
+    observe(priority) { e ->
+        channel.trySend(e)
+        if (!watching) { // the group has started: its end can now be awaited
+            watching = true
+            joinAsync { channel.close() }
+        }
+    }
+    return channel.consumeAsFlow()
+}
+
+/**
+ * Snapshots of the processor's counters: one now, then one every [period]
+ * while collected, and a last one once the processor has stopped; then the
+ * Flow completes. Cold: each collector samples on its own. Back-pressure: a
+ * slow collector simply samples less often (the next snapshot is taken after
+ * it took the previous one and [period] passed).
+ */
+fun Processor.counterSamples(period: Duration): Flow<ProcessorCounters> = flow {
+    while (true) {
+        val ended = State.of(state()).isTerminal()
+        emit(counters())
+        if (ended) return@flow
+        delay(period)
+    }
+}

@@ -1,0 +1,65 @@
+package dev.nodekit;
+
+/**
+ * The kind of a {@link Result} or of a {@link NodekitException}, by name: the
+ * stable integers {@code Nodekit.Kind*} as an enum.
+ *
+ * <pre>{@code
+ * Result r = group.stop();
+ * switch (Kind.of(r.kind())) {
+ *     case OK: break;
+ *     case STOP_TIMEOUT: log.warn("left behind: " + r.message()); break;
+ *     default: throw NodekitException.of(r);
+ * }
+ * }</pre>
+ */
+public enum Kind {
+    /** Success. */
+    OK(Nodekit.KindOK),
+    /** A service, hook or handler failed; the message says how. */
+    FAILED(Nodekit.KindFailed),
+    /** A panic in Go was recovered; the message has the stack. */
+    PANIC(Nodekit.KindPanic),
+    /** A service was not running within its start timeout. */
+    START_TIMEOUT(Nodekit.KindStartTimeout),
+    /** Something did not stop within its stop timeout (it was left behind); the message names it. */
+    STOP_TIMEOUT(Nodekit.KindStopTimeout),
+    /** The operation was cancelled, e.g. stop() was called while start() was waiting. */
+    CANCELED(Nodekit.KindCanceled),
+    /** An observer threw on a start event, which aborted the start. */
+    ABORTED(Nodekit.KindAborted),
+    /** A service failed more often than its restart policy allows. */
+    TOO_MANY_RESTARTS(Nodekit.KindTooManyRestarts),
+    /** The call does not fit the object's state: started twice, used after stop, a duplicate name. */
+    ILLEGAL_STATE(Nodekit.KindIllegalState),
+    /** A processor stopped because its persister failed. */
+    PERSIST(Nodekit.KindPersist),
+    /** A kind this version of the jar does not know (a newer native library); see {@link NodekitException#kindCode()}. */
+    UNKNOWN(-1);
+
+    private final long code;
+
+    Kind(long code) {
+        this.code = code;
+    }
+
+    /** The {@code Nodekit.Kind*} integer; -1 for {@link #UNKNOWN}. */
+    public long code() {
+        return code;
+    }
+
+    /** The kind with this {@code Nodekit.Kind*} integer, or {@link #UNKNOWN}. */
+    public static Kind of(long code) {
+        for (Kind k : values()) {
+            if (k.code == code && k != UNKNOWN) {
+                return k;
+            }
+        }
+        return UNKNOWN;
+    }
+
+    /** The kind of a Result: {@code Kind.of(result.kind())}. */
+    public static Kind of(Result result) {
+        return of(result.kind());
+    }
+}

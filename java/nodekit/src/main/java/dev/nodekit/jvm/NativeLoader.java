@@ -1,0 +1,127 @@
+package dev.nodekit.jvm;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * Loads the Go side of the bindings (libgojni.so) into a desktop JVM.
+ *
+ * <p>The jar carries the library as a resource at
+ * {@code dev/nodekit/jvm/native/<os>-<arch>/libgojni.so}. The JVM build of
+ * {@code go.Seq} calls {@link #load()} from its static initializer where the
+ * Android build calls {@code System.loadLibrary("gojni")}, so user code never
+ * calls this class: the first use of any binding class loads the library.
+ *
+ * <p>Lookup order: the system property {@code nodekit.native.library} (an
+ * absolute path to a libgojni.so), then the jar resource (copied to a temporary
+ * file, loaded, then deleted), then {@code System.loadLibrary("gojni")} (the
+ * {@code java.library.path}).
+ *
+ * <p>After loading it starts {@link GcSentinel}, which releases Go objects whose
+ * Java proxies were garbage-collected; set {@code -Dnodekit.gcSentinel=false}
+ * to turn that off.
+ */
+public final class NativeLoader {
+    /** System property naming an explicit libgojni.so to load. */
+    public static final String LIBRARY_PROPERTY = "nodekit.native.library";
+
+    private static boolean loaded;
+
+    private NativeLoader() {}
+
+    /**
+     * Loads libgojni.so once per class loader; later calls return at once.
+     *
+     * @throws UnsatisfiedLinkError if no usable library is found
+     */
+    public static synchronized void load() {
+        if (loaded) {
+            return;
+        }
+        String explicit = System.getProperty(LIBRARY_PROPERTY);
+        if (explicit != null && !explicit.isEmpty()) {
+            System.load(Path.of(explicit).toAbsolutePath().toString());
+        } else if (!loadFromResource()) {
+            try {
+                System.loadLibrary("gojni");
+            } catch (UnsatisfiedLinkError e) {
+                UnsatisfiedLinkError err = new UnsatisfiedLinkError(
+                        "nodekit: no native library for " + platform() + ": the jar has no "
+                                + resourcePath() + " and libgojni is not on java.library.path ("
+                                + e.getMessage() + "). The jar carries linux-x86_64 and linux-aarch64 only. "
+                                + "For " + platform() + ", build libgojni there (scripts/build-jvm.sh --native-only, "
+                                + "see java/README.md) and set -D" + LIBRARY_PROPERTY + "=/path/to/libgojni.so, or put it on "
+                                + "java.library.path, or add it to the jar as " + resourcePath());
+                err.initCause(e);
+                throw err;
+            }
+        }
+        loaded = true;
+        if (!"false".equalsIgnoreCase(System.getProperty("nodekit.gcSentinel"))) {
+            GcSentinel.start();
+        }
+    }
+
+    /** The platform directory name, e.g. {@code linux-x86_64}. */
+    static String platform() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        if (os.startsWith("linux")) {
+            os = "linux";
+        } else if (os.startsWith("mac") || os.startsWith("darwin")) {
+            os = "darwin";
+        } else if (os.startsWith("windows")) {
+            os = "windows";
+        }
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        switch (arch) {
+            case "amd64":
+            case "x86_64":
+                arch = "x86_64";
+                break;
+            case "aarch64":
+            case "arm64":
+                arch = "aarch64";
+                break;
+            default:
+                break;
+        }
+        return os + "-" + arch;
+    }
+
+    static String resourcePath() {
+        return "dev/nodekit/jvm/native/" + platform() + "/" + System.mapLibraryName("gojni");
+    }
+
+    /** Copies the bundled library to a temporary file and loads it; false if the jar has none. */
+    private static boolean loadFromResource() {
+        String resource = resourcePath();
+        try (InputStream in = NativeLoader.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                return false;
+            }
+            // System.load needs a file; the library cannot be mapped from inside the jar.
+            Path tmp = Files.createTempFile("nodekit-gojni-", "-" + System.mapLibraryName("gojni"));
+            try {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                System.load(tmp.toAbsolutePath().toString());
+            } finally {
+                // A loaded library stays mapped after its file is deleted (POSIX), so no
+                // temporary file is left behind, even when the JVM is killed.
+                if (!platform().startsWith("windows")) {
+                    Files.deleteIfExists(tmp);
+                } else {
+                    tmp.toFile().deleteOnExit();
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            UnsatisfiedLinkError err = new UnsatisfiedLinkError("nodekit: cannot extract " + resource + ": " + e);
+            err.initCause(e);
+            throw err;
+        }
+    }
+}
