@@ -29,8 +29,8 @@ import (
 // next one, and the stop is one too: the service whose Run returns cancels
 // the one before it. All of it happens under one mutex of the run, so events
 // stay in order; the supervising goroutine wakes only for what needs a
-// decision (a failure, the context's cancellation through
-// context.AfterFunc, an observer's refusal, a due restart) or when the
+// decision (a failure, the context's cancellation, an observer's refusal, a
+// due restart) or when the
 // phase's single watchdog timer fires (the start or stop timeout of the
 // service being waited for, or the observers' acknowledgement). Without
 // observers there is no dispatcher goroutine at all.
@@ -219,8 +219,6 @@ func (g *Group) Run(ctx context.Context) error {
 
 	r := &run{g: g, ctx: ctx, base: context.WithoutCancel(ctx), entries: entries, clock: g.opts.clock,
 		wake: make(chan struct{}, 1)}
-	stopWatching := context.AfterFunc(ctx, r.poke)
-	defer stopWatching()
 	now := r.clock.Now()
 	r.mu.Lock()
 	for _, e := range entries {
@@ -288,13 +286,19 @@ func (r *run) supervise() {
 		if r.phase == phaseStarted {
 			acked = r.acked
 		}
+		phase := r.phase
 		r.mu.Unlock()
 		if running {
 			Ready(r.ctx)
 			continue
 		}
+		var cancelled <-chan struct{} // until the stop begins
+		if phase < phaseStopping {
+			cancelled = r.ctx.Done()
+		}
 		select {
 		case <-r.wake:
+		case <-cancelled: // looked at above
 		case <-acked:
 			r.mu.Lock()
 			r.acked = closedChan // looked at again above
