@@ -58,7 +58,7 @@ clean:
 	rm -rf build java/*/target examples/*/target
 
 # JVM examples and benchmarks. Each rebuilds build/nodekit.jar first.
-.PHONY: demo-java demo-kotlin bench-java
+.PHONY: demo-java demo-kotlin bench-java churn-java
 
 # Runs examples/java (ProcessorExample, then GroupExample); run it twice: the
 # counter continues where it stopped.
@@ -73,3 +73,8 @@ demo-kotlin: jar
 # settings, e.g. make bench-java JMH_OPTS='-f 1 -i 5 -r 5s'.
 bench-java: jar
 	scripts/bench-java.sh
+
+# The long churn series of the JVM bindings (100,000 start/stop cycles each,
+# 1,000,000 events); a bounded version runs in make test.
+churn-java:
+	scripts/churn-java.sh

@@ -32,9 +32,13 @@ type Result struct {
 	message string
 }
 
+// okResult is every successful outcome: Results are immutable, and one
+// shared object means a successful call hands Java no new Go object to pin.
+var okResult = &Result{kind: KindOK}
+
 func resultOf(err error) *Result {
 	if err == nil {
-		return &Result{kind: KindOK}
+		return okResult
 	}
 	return &Result{kind: kindOf(err), message: err.Error()}
 }

@@ -54,6 +54,7 @@ type Peer struct {
 
 	remote *Version
 	local  Version
+	data   any
 
 	// reader side
 	r    *bufio.Reader
@@ -128,6 +129,13 @@ func KeyID(pub any) (string, error) {
 
 // ID is the remote's identity (see IDOf).
 func (p *Peer) ID() string { return p.id }
+
+// SetData attaches a value of the owner's (a node's per-connection state)
+// for Data to return. Call it before Run; it is read without locking.
+func (p *Peer) SetData(v any) { p.data = v }
+
+// Data returns the value given to SetData.
+func (p *Peer) Data() any { return p.data }
 
 // Inbound reports whether the remote dialed us.
 func (p *Peer) Inbound() bool { return p.inbound }

@@ -54,12 +54,12 @@ func TestHandshakeExchangesVersionsAndMessagesFlow(t *testing.T) {
 
 func TestHandshakeRejections(t *testing.T) {
 	cases := []struct {
-		name              string
-		out, in           Version
-		inCfg             func(*Config)
-		onVersion         func(*Version) error
-		wantOut, wantIn   error
-		wantCode          RejectCode
+		name            string
+		out, in         Version
+		inCfg           func(*Config)
+		onVersion       func(*Version) error
+		wantOut, wantIn error
+		wantCode        RejectCode
 	}{
 		{name: "self connection", out: testVersion(7), in: testVersion(7),
 			wantOut: ErrSelfConnection, wantIn: ErrSelfConnection},

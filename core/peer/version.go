@@ -169,3 +169,8 @@ type RejectError struct {
 }
 
 func (e *RejectError) Error() string { return "reject " + strconv.Itoa(int(e.Code)) + ": " + e.Reason }
+
+// CheckVersion reports whether v keeps the field limits and has a valid
+// AppVersion (an ErrInvalidVersion *Error if not), as Handshake checks both
+// sides' versions.
+func CheckVersion(v Version) error { return v.validate() }

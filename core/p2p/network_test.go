@@ -1,0 +1,133 @@
+package p2p
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// connected reports whether the nodes' connections form one component.
+func connected(nodes []*Node) bool {
+	index := map[string]int{}
+	for i, n := range nodes {
+		if a := n.Addrs(); len(a) > 0 {
+			index[a[0]] = i
+		}
+	}
+	adj := make([][]int, len(nodes))
+	for i, n := range nodes {
+		for _, p := range n.Peers() {
+			if j, ok := index[p.ListenAddr]; ok {
+				adj[i] = append(adj[i], j)
+				adj[j] = append(adj[j], i)
+			}
+		}
+	}
+	seen := map[int]bool{0: true}
+	stack := []int{0}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, j := range adj[i] {
+			if !seen[j] {
+				seen[j] = true
+				stack = append(stack, j)
+			}
+		}
+	}
+	return len(seen) == len(nodes)
+}
+
+func allReachTarget(nodes []*Node, target int) bool {
+	for _, n := range nodes {
+		if n.Stats().Outbound < target {
+			return false
+		}
+	}
+	return true
+}
+
+func TestThirtyNodesFromOneSeedConvergeAndBroadcastOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 nodes")
+	}
+	const size, slots = 30, 4
+	seed, seedBox := startNode(t, testSettings(func(s *Settings) { s.OutboundSlots = slots }))
+	nodes, boxes := []*Node{seed}, []*inbox{seedBox}
+	for range size - 1 {
+		n, b := startNode(t, testSettings(func(s *Settings) {
+			s.OutboundSlots = slots
+			s.Seeds = []string{addrOf(t, seed)}
+		}))
+		nodes, boxes = append(nodes, n), append(boxes, b)
+	}
+	eventually(t, "every node reaches its outbound target", 30*time.Second, func() bool {
+		return allReachTarget(nodes, slots) && connected(nodes)
+	})
+	for i, n := range nodes {
+		require.Equal(t, slots, n.Stats().Outbound, "node %d", i)
+	}
+
+	from := rand.IntN(size)
+	sent, err := nodes[from].Broadcast("chat", []byte("hello, everyone"))
+	require.NoError(t, err)
+	require.Positive(t, sent)
+	eventually(t, "the broadcast reaches every node", 10*time.Second, func() bool {
+		for i, b := range boxes {
+			if i != from && b.count("hello, everyone") == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range nodes { // stopping drains what is in flight: any duplicate would now be counted
+		require.NoError(t, n.Stop())
+	}
+	for i, b := range boxes {
+		want := 1
+		if i == from {
+			want = 0 // the sender's own broadcast is not delivered back to it
+		}
+		require.Equal(t, want, b.count("hello, everyone"), "node %d", i)
+	}
+}
+
+func TestChurnKeepsTheNetworkConnected(t *testing.T) {
+	if testing.Short() {
+		t.Skip("churn")
+	}
+	const size, slots = 12, 3
+	seed, _ := startNode(t, testSettings(func(s *Settings) { s.OutboundSlots = slots }))
+	seedAddr := addrOf(t, seed)
+	nodes := []*Node{seed}
+	listen := []string{seedAddr}
+	for range size - 1 {
+		n, _ := startNode(t, testSettings(func(s *Settings) { s.OutboundSlots = slots; s.Seeds = []string{seedAddr} }))
+		nodes = append(nodes, n)
+		listen = append(listen, addrOf(t, n))
+	}
+	eventually(t, "converged before churn", 20*time.Second, func() bool { return allReachTarget(nodes, slots) && connected(nodes) })
+
+	// For 3 s, stop a random node (never the seed) and restart it on the same
+	// address.
+	end := time.Now().Add(3 * time.Second)
+	restarts := 0
+	for time.Now().Before(end) {
+		i := 1 + rand.IntN(size-1)
+		require.NoError(t, nodes[i].Stop())
+		n, _ := startNode(t, testSettings(func(s *Settings) {
+			s.OutboundSlots = slots
+			s.Seeds = []string{seedAddr}
+			s.Listen = []string{listen[i]}
+		}))
+		nodes[i] = n
+		restarts++
+		time.Sleep(time.Duration(50+rand.IntN(150)) * time.Millisecond)
+	}
+	eventually(t, fmt.Sprintf("connected again after %d restarts", restarts), 20*time.Second, func() bool {
+		return allReachTarget(nodes, slots) && connected(nodes)
+	})
+}
