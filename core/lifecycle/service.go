@@ -128,12 +128,26 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// Protect calls fn and returns its error, or a *PanicError if fn panics.
+// Protect calls fn and returns its error, or a *PanicError if fn panics. It
+// is the one place nodekit turns a panic in user code into an error; code
+// that must recover in a deferred function of its own (a facade entry point)
+// calls Recovered.
 func Protect(fn func() error) (err error) {
 	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
+		if pe := Recovered(recover()); pe != nil {
+			err = pe
 		}
 	}()
 	return fn()
+}
+
+// Recovered turns the value of recover() into a *PanicError carrying the
+// stack of the panicking goroutine, or nil if there was no panic. Call it
+// directly in a deferred function: defer func() { if pe :=
+// lifecycle.Recovered(recover()); pe != nil { ... } }().
+func Recovered(v any) *PanicError {
+	if v == nil {
+		return nil
+	}
+	return &PanicError{Value: v, Stack: debug.Stack()}
 }
