@@ -58,7 +58,7 @@ clean:
 	rm -rf build java/*/target examples/*/target
 
 # JVM examples and benchmarks. Each rebuilds build/nodekit.jar first.
-.PHONY: demo-java demo-kotlin bench-java bench-p2p dchat
+.PHONY: bench-p2p dchat
 
 # Peer benchmarks, each beside its baseline on bare net.Conns: handshake
 # (median-µs), 32-byte messages one way (msgs/s), memory per idle peer with
@@ -73,6 +73,7 @@ DCHAT_LISTEN ?= tcp://127.0.0.1:7001
 dchat:
 	$(GO) run ./examples/dchat --listen $(DCHAT_LISTEN) --nick $(USER)
 
+.PHONY: demo-java demo-kotlin bench-java churn-java
 
 # Runs examples/java (ProcessorExample, then GroupExample); run it twice: the
 # counter continues where it stopped.
@@ -87,3 +88,8 @@ demo-kotlin: jar
 # settings, e.g. make bench-java JMH_OPTS='-f 1 -i 5 -r 5s'.
 bench-java: jar
 	scripts/bench-java.sh
+
+# The long churn series of the JVM bindings (100,000 start/stop cycles each,
+# 1,000,000 events); a bounded version runs in make test.
+churn-java:
+	scripts/churn-java.sh

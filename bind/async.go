@@ -1,10 +1,6 @@
 package nodekit
 
-import (
-	"sync"
-
-	"nodekit.dev/nodekit/core/lifecycle"
-)
+import "sync"
 
 // ResultCallback receives the Result of a joinAsync or stopAsync, exactly
 // once (unless cancelled first), on a background thread owned by Go: never
@@ -53,36 +49,42 @@ func (p *Pending) deliver(r *Result) {
 	}()
 }
 
-// joinAsync delivers h's outcome when it ends, or nothing if cancelled first;
-// the waiting goroutine exits on cancel. h nil: at once, with none.
-func joinAsync(h *lifecycle.Handle, none *Result, cb ResultCallback) *Pending {
+// joinAsync delivers outcome() once done is closed, or nothing if cancelled
+// first; the waiting goroutine exits on cancel. done nil: at once.
+func joinAsync(done <-chan struct{}, outcome func() *Result, cb ResultCallback) *Pending {
 	pend := newPending(cb)
 	if cb == nil {
 		return pend
 	}
 	go func() {
-		if h == nil {
-			pend.deliver(none)
-			return
+		if done != nil {
+			select {
+			case <-done:
+			case <-pend.cancel:
+				return
+			}
 		}
-		select {
-		case <-h.Done():
-			pend.deliver(resultOf(h.Join()))
-		case <-pend.cancel:
-		}
+		pend.deliver(outcome())
 	}()
 	return pend
 }
+
+// now returns an outcome function for a Result known already.
+func now(r *Result) func() *Result { return func() *Result { return r } }
 
 // JoinAsync is join() without blocking: it returns at once and calls cb with
 // the Result when the processor has stopped. cb may be null (nothing is
 // called). Cancel the returned Pending to drop cb early.
 func (p *Processor) JoinAsync(cb ResultCallback) *Pending {
-	pc, err := p.core()
-	if err != nil {
-		return joinAsync(nil, resultOf(err), cb)
+	live, end, err := p.core()
+	switch {
+	case err != nil:
+		return joinAsync(nil, now(resultOf(err)), cb)
+	case end != nil:
+		return joinAsync(nil, now(end.res), cb)
 	}
-	return joinAsync(pc.h, nil, cb)
+	pc := p.proc // not p: goroutines never hold *Processor itself
+	return joinAsync(live.h.Done(), func() *Result { return pc.release(live).res }, cb)
 }
 
 // StopAsync is stop() without blocking: it starts the stop, returns at once,
@@ -99,13 +101,16 @@ func (p *Processor) StopAsync(cb ResultCallback) *Pending {
 func (g *Group) JoinAsync(cb ResultCallback) *Pending {
 	in, err := g.inner()
 	if err != nil {
-		return joinAsync(nil, resultOf(err), cb)
+		return joinAsync(nil, now(resultOf(err)), cb)
 	}
-	h := in.handle()
-	if h == nil {
-		return joinAsync(nil, g.Join(), cb)
+	switch h, end := in.handle(); {
+	case end != nil:
+		return joinAsync(nil, now(end.res), cb)
+	case h == nil:
+		return joinAsync(nil, now(g.Join()), cb)
+	default:
+		return joinAsync(h.Done(), func() *Result { return in.release(h).res }, cb)
 	}
-	return joinAsync(h, nil, cb)
 }
 
 // StopAsync is stop() without blocking (see Processor.stopAsync).

@@ -62,6 +62,22 @@ type group struct {
 	stopMs   int64
 	pending  []pendingObserver
 	services map[string]*javaService
+	// end is set once the group has ended; every field above is then
+	// released, so that a Group whose Java proxy the JVM has not collected
+	// yet pins only this (its Java services and observers are let go at once).
+	end *groupEnd
+}
+
+// groupEnd is what an ended group keeps: its outcome and last states.
+type groupEnd struct {
+	res      *Result
+	state    int
+	services []serviceEnd
+}
+
+type serviceEnd struct {
+	name  string // in memory of its own: see untiny
+	state int
 }
 
 // errNoGroup is what a Group that was not made by NewGroup reports.
@@ -116,7 +132,7 @@ func (g *Group) configure(set func(*group)) error {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.g != nil {
+	if in.g != nil || in.end != nil {
 		return fmt.Errorf("group settings must come before the first add(): %w", errIllegalState)
 	}
 	set(in)
@@ -136,7 +152,7 @@ func (g *Group) AddWithOptions(name string, svc Service, opts *ServiceOptions) (
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.h != nil {
+	if in.h != nil || in.end != nil {
 		return fmt.Errorf("add %q: %w", name, lifecycle.ErrAlreadyStarted)
 	}
 	js := &javaService{svc: svc, fail: make(chan error, 1)}
@@ -159,8 +175,11 @@ func (g *Group) FailService(name string, reason string) (err error) {
 		return err
 	}
 	in.mu.Lock()
-	js := in.services[name]
+	js, ended := in.services[name], in.end != nil
 	in.mu.Unlock()
+	if ended {
+		return fmt.Errorf("fail service %q: the group has stopped: %w", name, errIllegalState)
+	}
 	if js == nil {
 		return fmt.Errorf("fail service %q: no such service: %w", name, errIllegalState)
 	}
@@ -220,6 +239,9 @@ func (g *Group) Observe(priority int, obs Observer) {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if in.end != nil {
+		return // nothing is left to observe
+	}
 	if in.g == nil {
 		in.pending = append(in.pending, pendingObserver{priority, obs})
 		return
@@ -238,13 +260,14 @@ func (g *Group) Start() (res *Result) {
 		return resultOf(err)
 	}
 	in.mu.Lock()
-	if in.h != nil {
+	if in.h != nil || in.end != nil {
 		in.mu.Unlock()
 		return resultOf(fmt.Errorf("start: %w", lifecycle.ErrAlreadyStarted))
 	}
 	h := lifecycle.Start("group", in.core())
 	in.h = h
 	in.mu.Unlock()
+	go in.releaseWhenDone(h)
 	err = h.AwaitRunning(context.Background())
 	if errors.Is(err, lifecycle.ErrNotRunning) { // stop() won the race with start()
 		err = fmt.Errorf("start: the group was stopped before all services were running: %w", context.Canceled)
@@ -252,10 +275,37 @@ func (g *Group) Start() (res *Result) {
 	return resultOf(err)
 }
 
-func (g *group) handle() *lifecycle.Handle {
+// handle returns the running group's handle, or the outcome of an ended
+// one (both nil before start()).
+func (g *group) handle() (*lifecycle.Handle, *groupEnd) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.h
+	return g.h, g.end
+}
+
+func (g *group) releaseWhenDone(h *lifecycle.Handle) {
+	<-h.Done()
+	g.release(h)
+}
+
+// release records the outcome of the ended handle h and lets go of
+// everything else; it returns the outcome. The first call wins.
+func (g *group) release(h *lifecycle.Handle) *groupEnd {
+	err := h.Join() // h has ended: this does not block
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.end != nil {
+		return g.end
+	}
+	end := &groupEnd{res: resultOf(err), state: int(h.State())}
+	if g.g != nil {
+		for _, s := range g.g.Status() {
+			end.services = append(end.services, serviceEnd{untiny(s.Name), int(s.State)})
+		}
+	}
+	g.end = end
+	g.g, g.h, g.log, g.pending, g.services = nil, nil, nil, nil, nil
+	return end
 }
 
 // Join blocks until the group has stopped and returns its outcome, the same
@@ -266,11 +316,15 @@ func (g *Group) Join() (res *Result) {
 	if err != nil {
 		return resultOf(err)
 	}
-	h := in.handle()
-	if h == nil {
+	h, end := in.handle()
+	switch {
+	case end != nil:
+		return end.res
+	case h == nil:
 		return resultOf(fmt.Errorf("join: not started: %w", errIllegalState))
 	}
-	return resultOf(h.Join())
+	h.Join() //nolint:errcheck // release reads the same outcome
+	return in.release(h).res
 }
 
 // Stop stops the services in reverse order and returns the outcome, the same
@@ -285,13 +339,19 @@ func (g *Group) Stop() (res *Result) {
 		return resultOf(err)
 	}
 	in.mu.Lock()
-	h := in.h
-	if h == nil {
+	h, end := in.h, in.end
+	if h == nil && end == nil {
 		in.h = lifecycle.Start("group", lifecycle.ServiceFunc(func(context.Context) error { return nil }))
 		h = in.h
 	}
 	in.mu.Unlock()
-	return resultOf(stopOutcome(h.Stop()))
+	if end != nil {
+		return end.res
+	}
+	if err := h.Stop(); err != nil || !closed(h.Done()) {
+		return resultOf(stopOutcome(err)) // from inside a callback: the stop was only requested
+	}
+	return in.release(h).res
 }
 
 // State returns the group's State* constant.
@@ -300,11 +360,14 @@ func (g *Group) State() int {
 	if err != nil {
 		return StateNew
 	}
-	h := in.handle()
-	if h == nil {
+	switch h, end := in.handle(); {
+	case end != nil:
+		return end.state
+	case h == nil:
 		return StateNew
+	default:
+		return int(h.State())
 	}
-	return int(h.State())
 }
 
 // ServiceState returns the State* of the named service, or -1 if there is none.
@@ -313,22 +376,25 @@ func (g *Group) ServiceState(name string) int {
 	if err != nil {
 		return -1
 	}
-	for _, s := range in.statuses() {
-		if s.Name == name {
-			return int(s.State)
+	in.mu.Lock()
+	lg, end := in.g, in.end
+	in.mu.Unlock()
+	if end != nil {
+		for _, s := range end.services {
+			if s.name == name {
+				return s.state
+			}
+		}
+		return -1
+	}
+	if lg != nil {
+		for _, s := range lg.Status() {
+			if s.Name == name {
+				return int(s.State)
+			}
 		}
 	}
 	return -1
-}
-
-func (g *group) statuses() []lifecycle.ServiceStatus {
-	g.mu.Lock()
-	lg := g.g
-	g.mu.Unlock()
-	if lg == nil {
-		return nil
-	}
-	return lg.Status()
 }
 
 // javaService runs a Java Service as a lifecycle service: start() hook,

@@ -26,10 +26,10 @@ func (e *Event) IsStart() bool { return e.To == StateStarting || e.To == StateRu
 type observerAdapter struct{ obs Observer }
 
 func (a observerAdapter) Observe(e lifecycle.Event) error {
-	ev := &Event{Service: e.Service, From: int(e.From), To: int(e.To),
+	ev := &Event{Service: untiny(e.Service), From: int(e.From), To: int(e.To),
 		DurationNanos: int64(e.Duration), AtUnixNanos: e.At.UnixNano()}
 	if e.Err != nil {
-		ev.Error, ev.ErrorKind = e.Err.Error(), kindOf(e.Err)
+		ev.Error, ev.ErrorKind = untiny(e.Err.Error()), kindOf(e.Err)
 	}
 	return a.obs.OnEvent(ev)
 }

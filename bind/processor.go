@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"nodekit.dev/nodekit/core/lifecycle"
@@ -70,10 +71,26 @@ type Processor struct {
 }
 
 type proc struct {
+	// live is the running processor; nil once it has ended, when end holds
+	// its outcome: an ended Processor whose Java proxy the JVM has not
+	// collected yet pins only that (its Java handler, persister, timers,
+	// queue and state are let go at once).
+	live atomic.Pointer[procLive]
+	end  atomic.Pointer[procEnd]
+}
+
+type procLive struct {
 	h     *lifecycle.Handle
 	p     *processor.Processor
 	queue *processor.Queue
 	state *processor.Blob
+}
+
+// procEnd is what an ended processor keeps.
+type procEnd struct {
+	res      *Result
+	state    int
+	counters ProcessorCounters
 }
 
 // javaLoop runs a processor whose handler, persister and timers are Java
@@ -125,7 +142,7 @@ func startProcessor(config *ProcessorConfig, persister Persister, handler proces
 	if config == nil {
 		config = NewProcessorConfig()
 	}
-	pc := &proc{queue: processor.NewQueue(), state: processor.NewBlob(append([]byte(nil), config.InitialState...))}
+	pc := &procLive{queue: processor.NewQueue(), state: processor.NewBlob(append([]byte(nil), config.InitialState...))}
 	cfg := processor.Config{
 		Sources:         []processor.Source{pc.queue},
 		State:           pc.state,
@@ -145,21 +162,68 @@ func startProcessor(config *ProcessorConfig, persister Persister, handler proces
 	}
 	pc.p = processor.New(cfg)
 	pc.h = lifecycle.Start("processor", javaLoop{pc.p}, opts...)
-	p := &Processor{pc}
-	runtime.AddCleanup(p, func(pc *proc) { go pc.h.Stop() }, pc) //nolint:errcheck // nobody is left to receive the result
+	p := &Processor{&proc{}}
+	p.live.Store(pc)
+	go p.releaseWhenDone(pc)
+	runtime.AddCleanup(p, (*proc).dropped, p.proc)
 	return p, nil
+}
+
+// dropped runs when Go collects a Processor that Java no longer references.
+func (pc *proc) dropped() {
+	if live := pc.live.Load(); live != nil {
+		go live.h.Stop() //nolint:errcheck // nobody is left to receive the result
+	}
+}
+
+func (pc *proc) releaseWhenDone(live *procLive) {
+	<-live.h.Done()
+	pc.release(live)
+}
+
+// release records the outcome of the ended processor and lets go of the
+// rest; it returns the outcome. The first call wins.
+func (pc *proc) release(live *procLive) *procEnd {
+	if end := pc.end.Load(); end != nil {
+		return end
+	}
+	end := &procEnd{res: resultOf(live.h.Join()), state: int(live.h.State()), counters: countersOf(live.p)}
+	if !pc.end.CompareAndSwap(nil, end) {
+		return pc.end.Load()
+	}
+	pc.live.Store(nil)
+	return end
 }
 
 // errNoProcessor is what the methods of a Processor made with Java's
 // `new Processor()` (a zero value, not started) report.
 var errNoProcessor = fmt.Errorf("processor not started: use Nodekit.startProcessor: %w", errIllegalState)
 
-// core returns the running processor, or an error for a zero-value one.
-func (p *Processor) core() (*proc, error) {
+// errProcessorEnded is what the methods that feed a processor report once it has ended.
+var errProcessorEnded = fmt.Errorf("processor has stopped: %w", errIllegalState)
+
+// core returns the running processor (nil, with its outcome in end, once it
+// has ended), or an error for a zero-value one.
+func (p *Processor) core() (live *procLive, end *procEnd, err error) {
 	if p == nil || p.proc == nil {
-		return nil, errNoProcessor
+		return nil, nil, errNoProcessor
 	}
-	return p.proc, nil
+	if live := p.live.Load(); live != nil {
+		return live, nil, nil
+	}
+	return nil, p.end.Load(), nil
+}
+
+// running returns the running processor, or an error once it has ended.
+func (p *Processor) running(op string) (*procLive, error) {
+	live, _, err := p.core()
+	if err != nil {
+		return nil, err
+	}
+	if live == nil || closed(live.h.Done()) {
+		return nil, fmt.Errorf("%s: %w", op, errProcessorEnded)
+	}
+	return live, nil
 }
 
 // Submit queues a copy of event and wakes the processor. It throws if the
@@ -167,14 +231,13 @@ func (p *Processor) core() (*proc, error) {
 // turns an empty byte[] into null: the handler then receives null.
 func (p *Processor) Submit(event []byte) (err error) {
 	defer guard(&err)
-	pc, err := p.core()
+	pc, err := p.running("submit")
 	if err != nil {
 		return err
 	}
-	if err := pc.h.Err(); err != nil || closed(pc.h.Done()) {
-		return fmt.Errorf("submit: processor has stopped: %w", errIllegalState)
+	if err := pc.queue.Push(append([]byte(nil), event...)); err != nil {
+		return fmt.Errorf("submit: %w: %w", errProcessorEnded, err) // stopping: not accepted
 	}
-	pc.queue.Push(append([]byte(nil), event...))
 	return nil
 }
 
@@ -184,12 +247,9 @@ func (p *Processor) Submit(event []byte) (err error) {
 // data does not hold exactly count events or the processor has ended.
 func (p *Processor) SubmitBatch(data []byte, count int) (err error) {
 	defer guard(&err)
-	pc, err := p.core()
+	pc, err := p.running("submit batch")
 	if err != nil {
 		return err
-	}
-	if closed(pc.h.Done()) {
-		return fmt.Errorf("submit: processor has stopped: %w", errIllegalState)
 	}
 	events := make([]processor.Event, 0, max(count, 0))
 	rest := data
@@ -204,7 +264,9 @@ func (p *Processor) SubmitBatch(data []byte, count int) (err error) {
 	if len(rest) != 0 || count < 0 {
 		return fmt.Errorf("submit batch: %d bytes after the %d events", len(rest), count)
 	}
-	pc.queue.Push(events...)
+	if err := pc.queue.Push(events...); err != nil {
+		return fmt.Errorf("submit batch: %w: %w", errProcessorEnded, err) // stopping: not accepted
+	}
 	return nil
 }
 
@@ -213,12 +275,9 @@ func (p *Processor) SubmitBatch(data []byte, count int) (err error) {
 // throws if the processor has ended.
 func (p *Processor) UpdateState(snapshot []byte) (err error) {
 	defer guard(&err)
-	pc, err := p.core()
+	pc, err := p.running("update state")
 	if err != nil {
 		return err
-	}
-	if closed(pc.h.Done()) {
-		return fmt.Errorf("update state: processor has stopped: %w", errIllegalState)
 	}
 	pc.state.Set(snapshot)
 	return nil
@@ -227,11 +286,15 @@ func (p *Processor) UpdateState(snapshot []byte) (err error) {
 // Join blocks until the processor has stopped and returns the outcome.
 func (p *Processor) Join() (res *Result) {
 	defer guardResult(&res)
-	pc, err := p.core()
-	if err != nil {
+	live, end, err := p.core()
+	switch {
+	case err != nil:
 		return resultOf(err)
+	case end != nil:
+		return end.res
 	}
-	return resultOf(pc.h.Join())
+	live.h.Join() //nolint:errcheck // release reads the same outcome
+	return p.release(live).res
 }
 
 // Stop stops the processor after a final persist (if the state changed) and
@@ -239,31 +302,49 @@ func (p *Processor) Join() (res *Result) {
 // from inside one of its callbacks it only requests the stop and returns ok.
 func (p *Processor) Stop() (res *Result) {
 	defer guardResult(&res)
-	pc, err := p.core()
-	if err != nil {
+	live, end, err := p.core()
+	switch {
+	case err != nil:
 		return resultOf(err)
+	case end != nil:
+		return end.res
 	}
-	return resultOf(stopOutcome(pc.h.Stop()))
+	if err := live.h.Stop(); err != nil || !closed(live.h.Done()) {
+		return resultOf(stopOutcome(err)) // from inside a callback: the stop was only requested
+	}
+	return p.release(live).res
 }
 
 // State returns the processor's State* constant (StateNew if not started).
 func (p *Processor) State() int {
-	pc, err := p.core()
-	if err != nil {
+	live, end, err := p.core()
+	switch {
+	case err != nil:
 		return StateNew
+	case end != nil:
+		return end.state
 	}
-	return int(pc.h.State())
+	return int(live.h.State())
 }
 
 // Counters returns a snapshot of the processor's running totals (all zero if
 // not started).
 func (p *Processor) Counters() *ProcessorCounters {
-	pc, err := p.core()
-	if err != nil {
+	live, end, err := p.core()
+	switch {
+	case err != nil:
 		return &ProcessorCounters{}
+	case end != nil:
+		c := end.counters
+		return &c
 	}
-	c := pc.p.Counters()
-	return &ProcessorCounters{
+	c := countersOf(live.p)
+	return &c
+}
+
+func countersOf(p *processor.Processor) ProcessorCounters {
+	c := p.Counters()
+	return ProcessorCounters{
 		Passes: int64(c.Passes), EventsHandled: int64(c.Handled), Retries: int64(c.Retries),
 		Persists: int64(c.Persists), PersistFailures: int64(c.PersistFailures),
 		TimerFires: int64(c.TimerFires), TimerFailures: int64(c.TimerFailures),

@@ -124,12 +124,12 @@ func TestProcessorFacadeTimers(t *testing.T) {
 
 func TestDroppedProcessorIsStoppedWhenCollected(t *testing.T) {
 	store := newMemStore()
-	var inner *proc // holding the inner part does not keep the facade object alive
+	var inner *procLive // holding the inner part does not keep the facade object alive
 	func() {
 		p, err := StartProcessor(nil, store, nil, nil)
 		require.NoError(t, err)
 		p.UpdateState([]byte("last words"))
-		inner = p.proc
+		inner = p.live.Load()
 	}()
 	deadline := time.After(waitTimeout)
 	for int(inner.h.State()) != StateStopped {
@@ -239,14 +239,14 @@ func TestBatchProcessorPacksAndChunks(t *testing.T) {
 	p, err := StartBatchProcessor(nil, nil, b, nil)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return p.Counters().Passes >= 1 }, waitTimeout, time.Millisecond)
-	p.proc.queue.Attach(func() {}) // hold back wake-ups: the events pile up, then go in one pass
+	p.live.Load().queue.Attach(func() {}) // hold back wake-ups: the events pile up, then go in one pass
 	var want []string
 	for i := range 2500 {
 		e := fmt.Sprint("event-", i)
 		want = append(want, e)
 		require.NoError(t, p.Submit([]byte(e)))
 	}
-	p.proc.p.Wake()
+	p.live.Load().p.Wake()
 	total := 0
 	for total < 2500 {
 		total += <-b.calls
@@ -264,11 +264,11 @@ func TestBatchProcessorRetriesWhatWasNotTaken(t *testing.T) {
 	p, err := StartBatchProcessor(cfg, nil, b, nil)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return p.Counters().Passes >= 1 }, waitTimeout, time.Millisecond)
-	p.proc.queue.Attach(func() {})
+	p.live.Load().queue.Attach(func() {})
 	for _, e := range []string{"a", "b", "c"} {
 		require.NoError(t, p.Submit([]byte(e)))
 	}
-	p.proc.p.Wake()
+	p.live.Load().p.Wake()
 	taken := 0
 	for taken < 3 {
 		taken += <-b.calls

@@ -9,11 +9,12 @@
 #                                      dev.nodekit:nodekit-ktx (+ sources, Javadoc) in ~/.m2
 #   scripts/build-jvm.sh --native-only native lib + Java sources, no Maven
 #
-# gobind writes its glue for Android only; DESIGN.md "Building for the desktop
-# JVM" lists the steps below. Outputs:
+# gobind writes its glue for Android only; the steps below (each commented, and
+# summed up in docs/architecture.md, "The binding") make it build for a desktop
+# JVM. Outputs:
 #   build/_jni/                 Go package main (renamed *_android.* files) -> libgojni.so
 #   build/jvm/java/             generated Java, Seq.java patched to use NativeLoader
-#   build/jvm/resources/        libgojni.so at dev/nodekit/jvm/native/<os>-<arch>/
+#   build/jvm/resources/        libgojni.so at dev/nodekit/jvm/native/linux-x86_64/ and linux-aarch64/
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
@@ -65,23 +66,53 @@ arm64) arch=aarch64 ;;
 *) arch="$(go env GOARCH)" ;;
 esac
 [[ "$goos" == linux ]] || die "the JVM build supports linux only (GOOS=$goos)"
-NATIVE_DIR="$BUILD/jvm/resources/dev/nodekit/jvm/native/$goos-$arch"
 rm -rf "$BUILD/jvm"
-mkdir -p "$NATIVE_DIR" "$BUILD/jvm/native"
+mkdir -p "$BUILD/jvm/native"
 
 cc="$(go env CC)"
 command -v "${cc%% *}" >/dev/null || die "no C compiler ($cc) on PATH: install gcc"
 
-step "go build -buildmode=c-shared -> libgojni.so ($goos-$arch, JNI headers of $JAVA_HOME)"
 # -D__GOBIND_ANDROID__ selects the JNI half of seq.h (seq.go sets it only for
 # GOOS=android). Android's jni.h types AttachCurrentThread's env as JNIEnv**,
 # OpenJDK's as void**: cgo's -Werror would turn that warning into an error.
-CGO_ENABLED=1 \
-	CGO_CFLAGS="-O2 -g -D__GOBIND_ANDROID__ -I$JAVA_HOME/include -I$JAVA_HOME/include/linux -I$ROOT/scripts/jvm-shim -Wno-incompatible-pointer-types" \
-	go build -buildmode=c-shared -trimpath -ldflags='-s -w' \
-	-o "$BUILD/jvm/native/libgojni.so" ./build/_jni
-# Only the .so goes into the jar (c-shared also writes a libgojni.h).
-cp "$BUILD/jvm/native/libgojni.so" "$NATIVE_DIR/"
+# jni.h and jni_md.h are the same for every Linux architecture.
+CFLAGS="-O2 -g -D__GOBIND_ANDROID__ -I$JAVA_HOME/include -I$JAVA_HOME/include/linux -I$ROOT/scripts/jvm-shim -Wno-incompatible-pointer-types"
+# build_native GOARCH JAVA_ARCH CC: libgojni.so into the jar's resources.
+build_native() {
+	local out="$BUILD/jvm/native/$2"
+	mkdir -p "$out" "$BUILD/jvm/resources/dev/nodekit/jvm/native/$goos-$2"
+	CGO_ENABLED=1 GOARCH="$1" CC="$3" CGO_CFLAGS="$CFLAGS" \
+		go build -buildmode=c-shared -trimpath -ldflags='-s -w' -o "$out/libgojni.so" ./build/_jni
+	# Only the .so goes into the jar (c-shared also writes a libgojni.h).
+	cp "$out/libgojni.so" "$BUILD/jvm/resources/dev/nodekit/jvm/native/$goos-$2/"
+}
+
+step "go build -buildmode=c-shared -> libgojni.so ($goos-$arch, JNI headers of $JAVA_HOME)"
+build_native "$(go env GOARCH)" "$arch" "$cc"
+cp "$BUILD/jvm/native/$arch/libgojni.so" "$BUILD/jvm/native/libgojni.so"
+
+# The jar carries the other 64-bit Linux architecture too, cross-compiled with
+# Debian's cross gcc (scripts/cross-cc.sh installs it with apt-get if missing).
+# No cross compiler is an error, unless NODEKIT_HOST_ONLY=1: then the jar has
+# this machine's library only and says so loudly.
+case "$arch" in
+x86_64) other=(arm64 aarch64) ;;
+aarch64) other=(amd64 x86_64) ;;
+*) other=() ;;
+esac
+if [[ ${#other[@]} -gt 0 && "${NODEKIT_HOST_ONLY:-}" == 1 ]]; then
+	echo "WARNING: NODEKIT_HOST_ONLY=1: the jar has no linux-${other[1]} library and fails to load there" >&2
+elif [[ ${#other[@]} -gt 0 ]]; then
+	xcc="$("$ROOT/scripts/cross-cc.sh" "${other[0]}")" ||
+		die "no C cross compiler for linux-${other[1]} (see above); set NODEKIT_HOST_ONLY=1 to build a jar for $goos-$arch only"
+	step "go build -buildmode=c-shared -> libgojni.so ($goos-${other[1]}, cross-compiled with $xcc)"
+	build_native "${other[0]}" "${other[1]}" "$xcc"
+	# ELF e_machine (offset 18, little-endian): 183 AArch64, 62 x86-64.
+	machine="$(od -An -t u2 -j 18 -N 2 "$BUILD/jvm/native/${other[1]}/libgojni.so" | tr -d ' ')"
+	want=183
+	[[ "${other[1]}" == x86_64 ]] && want=62
+	[[ "$machine" == "$want" ]] || die "linux-${other[1]} libgojni.so has ELF machine $machine, want $want"
+fi
 
 # --- Java side ---------------------------------------------------------------
 # The JVM copy of go.Seq must load libgojni.so from the jar (NativeLoader)

@@ -52,7 +52,10 @@ public final class NativeLoader {
                 UnsatisfiedLinkError err = new UnsatisfiedLinkError(
                         "nodekit: no native library for " + platform() + ": the jar has no "
                                 + resourcePath() + " and libgojni is not on java.library.path ("
-                                + e.getMessage() + "); set -D" + LIBRARY_PROPERTY + "=/path/to/libgojni.so");
+                                + e.getMessage() + "). The jar carries linux-x86_64 and linux-aarch64 only. "
+                                + "For " + platform() + ", build libgojni there (scripts/build-jvm.sh --native-only, "
+                                + "see java/README.md) and set -D" + LIBRARY_PROPERTY + "=/path/to/libgojni.so, or put it on "
+                                + "java.library.path, or add it to the jar as " + resourcePath());
                 err.initCause(e);
                 throw err;
             }
