@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"sync"
+
+	"nodekit.dev/nodekit/core/lifecycle"
 )
 
 // envMarker is set in a worker's environment to the number of the file
@@ -170,8 +171,8 @@ func runTask(ctx context.Context, c *conn, id uint64, name string, in []byte, li
 
 func protect(ctx context.Context, fn Func, in []byte) (out []byte, err error, panicked bool, stack string) {
 	defer func() {
-		if v := recover(); v != nil {
-			out, err, panicked, stack = nil, fmt.Errorf("%v", v), true, string(debug.Stack())
+		if pe := lifecycle.Recovered(recover()); pe != nil {
+			out, err, panicked, stack = nil, fmt.Errorf("%v", pe.Value), true, string(pe.Stack)
 		}
 	}()
 	out, err = fn(ctx, in)
