@@ -283,6 +283,8 @@ func (h *TaskHandle) Await(timeoutMillis int64) bool {
 // RunAsync runs task without blocking: cb receives the task's progress
 // updates while it runs, then its TaskResult, exactly once. cb may be null.
 func (w *Worker) RunAsync(task string, input []byte, cb TaskCallback) *TaskHandle {
+	// The bytes of a Java array are only valid during the call.
+	input = append([]byte(nil), input...)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &TaskHandle{cancel: cancel, done: make(chan struct{})}
 	var c caller
