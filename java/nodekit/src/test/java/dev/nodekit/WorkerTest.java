@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -42,10 +43,12 @@ class WorkerTest {
     static final class Recorder implements TaskCallback {
         final List<String> progress = new CopyOnWriteArrayList<>();
         final BlockingQueue<TaskResult> result = new LinkedBlockingQueue<>();
+        final CountDownLatch firstProgress = new CountDownLatch(1);
 
         @Override
         public void onProgress(byte[] update) {
             progress.add(str(update));
+            firstProgress.countDown();
         }
 
         @Override
@@ -111,16 +114,15 @@ class WorkerTest {
     void killedFromOutsideFailsTheAsyncRun() throws Exception {
         Worker w = Nodekit.startWorker(config(), null);
         Recorder rec = new Recorder();
-        TaskHandle h = w.runAsync("progress", bytes("1"), null); // warm-up, no callback
-        assertTrue(h.await(WAIT_SECONDS * 1000));
-        h = w.runAsync("sleep", bytes("1h"), rec);
+        TaskHandle h = w.runAsync("block", null, rec);
+        TestSupport.await(rec.firstProgress, "the task's \"started\""); // the task runs in the worker
         assertTrue(ProcessHandle.of(w.pid()).orElseThrow().destroyForcibly());
         TaskResult r = rec.await();
         assertTrue(h.await(WAIT_SECONDS * 1000));
         assertEquals(Nodekit.KindWorkerCrashed, r.kind());
         assertEquals(9, r.crash().signal());
         assertEquals(-1, r.crash().exitCode());
-        assertEquals("sleep", r.crash().inFlight());
+        assertEquals("block", r.crash().inFlight());
         w.shutdown();
     }
 
