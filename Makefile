@@ -58,6 +58,21 @@ clean:
 	rm -rf build java/*/target examples/*/target
 
 # JVM examples and benchmarks. Each rebuilds build/nodekit.jar first.
+.PHONY: bench-p2p dchat
+
+# Peer benchmarks, each beside its baseline on bare net.Conns: handshake
+# (median-µs), 32-byte messages one way (msgs/s), memory per idle peer with
+# 1,000 connections (B/peer).
+bench-p2p:
+	$(GO) test -run '^$$' -bench 'Handshake' -benchtime 2000x -count 3 ./core/peer
+	$(GO) test -run '^$$' -bench 'Messages' -benchtime 500000x -count 3 ./core/peer
+	$(GO) test -run '^$$' -bench 'IdleMemory' -benchtime 1x -count 3 ./core/peer
+
+# A dchat node listening on DCHAT_LISTEN; more with: go run ./examples/dchat --help
+DCHAT_LISTEN ?= tcp://127.0.0.1:7001
+dchat:
+	$(GO) run ./examples/dchat --listen $(DCHAT_LISTEN) --nick $(USER)
+
 .PHONY: demo-java demo-kotlin bench-java churn-java
 
 # Runs examples/java (ProcessorExample, then GroupExample); run it twice: the

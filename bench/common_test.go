@@ -9,8 +9,13 @@ import (
 	"time"
 )
 
-// numServices is the number of services started and stopped per iteration.
+// numServices is the number of services started and stopped per iteration
+// by the benchmarks of other libraries; BenchmarkLifecycle runs sizes.
 const numServices = 1000
+
+// sizes are the group sizes of BenchmarkLifecycle: fixed cost per run shows
+// at 10, cost per service at 1,000.
+var sizes = []int{10, 1000}
 
 // names are the distinct service names, built once, outside every timed loop.
 var names = func() []string {
@@ -25,12 +30,20 @@ var names = func() []string {
 // benchmark that all services of the current iteration are running, exited
 // counts the services that returned, over all iterations.
 type probe struct {
+	n       int // services per iteration; 0 means numServices
 	entered sync.WaitGroup
 	exited  atomic.Int64
 }
 
-// arm prepares the probe for one iteration (numServices services).
-func (p *probe) arm() { p.entered.Add(numServices) }
+func (p *probe) size() int {
+	if p.n == 0 {
+		return numServices
+	}
+	return p.n
+}
+
+// arm prepares the probe for one iteration.
+func (p *probe) arm() { p.entered.Add(p.size()) }
 
 // enter is called first thing by a service body.
 func (p *probe) enter() { p.entered.Done() }
@@ -45,10 +58,12 @@ func (p *probe) waitRunning() { p.entered.Wait() }
 // of every iteration returned and that no goroutine was left behind.
 func (p *probe) finish(b *testing.B, goroutinesBefore int) {
 	b.Helper()
-	perService := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / numServices / 1e3
+	n := p.size()
+	perService := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(n) / 1e3
 	b.ReportMetric(perService, "µs/service")
-	if got, want := p.exited.Load(), int64(b.N)*numServices; got != want {
-		b.Fatalf("services exited: got %d, want %d (%d iterations × %d)", got, want, b.N, numServices)
+	b.ReportMetric(float64(n), "services")
+	if got, want := p.exited.Load(), int64(b.N)*int64(n); got != want {
+		b.Fatalf("services exited: got %d, want %d (%d iterations × %d)", got, want, b.N, n)
 	}
 	noLeak(b, goroutinesBefore)
 }

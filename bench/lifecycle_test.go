@@ -14,15 +14,16 @@ import (
 
 // BenchmarkErrgroup: N goroutines in an errgroup block on the group's
 // context; "running" is all bodies entered; stop is cancel + Wait.
-func BenchmarkErrgroup(b *testing.B) {
+func BenchmarkErrgroup(b *testing.B) { benchErrgroup(b, &probe{}) }
+
+func benchErrgroup(b *testing.B, p *probe) {
 	b.ReportAllocs()
-	var p probe
 	before := runtime.NumGoroutine()
 	for b.Loop() {
 		p.arm()
 		ctx, cancel := context.WithCancel(context.Background())
 		g, gctx := errgroup.WithContext(ctx)
-		for range numServices {
+		for range p.size() {
 			g.Go(func() error {
 				p.enter()
 				<-gctx.Done()

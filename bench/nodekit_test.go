@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -9,22 +10,36 @@ import (
 	"nodekit.dev/nodekit/core/lifecycle"
 )
 
-// BenchmarkNodekit: a lifecycle.Group with N services (ServiceFunc, running as
-// soon as entered); NewGroup, Add, Start, <-Ready, wait until all bodies
-// entered, Stop (reverse order, waits). "observer" counts every event in an
-// atomic counter; "no-observer" has none. "observer-prebuilt" builds the group
-// (NewGroup, Add, Observe) with the timer stopped, like BenchmarkFxStartStop
-// leaves fx.New out: it measures Start+Stop alone.
-func BenchmarkNodekit(b *testing.B) {
-	b.Run("observer", func(b *testing.B) { benchNodekit(b, true, false) })
-	b.Run("no-observer", func(b *testing.B) { benchNodekit(b, false, false) })
-	b.Run("observer-prebuilt", func(b *testing.B) { benchNodekit(b, true, true) })
+// BenchmarkLifecycle is the comparison the targets are stated in: for each
+// size, errgroup and nodekit side by side in the same run (with -count, the
+// runs interleave). nodekit is a Group of ReadyFunc services (each calls
+// Ready, then blocks until cancelled) under lifecycle.Start: NewGroup, Add,
+// Start, AwaitRunning, wait until all bodies entered, Stop (reverse order,
+// waits). "observer" adds one observer counting every event.
+// ./report.sh prints nodekit ÷ errgroup against the targets.
+func BenchmarkLifecycle(b *testing.B) {
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("n=%d/errgroup", n), func(b *testing.B) { benchErrgroup(b, &probe{n: n}) })
+		b.Run(fmt.Sprintf("n=%d/nodekit", n), func(b *testing.B) { benchNodekit(b, &probe{n: n}, false, false) })
+		b.Run(fmt.Sprintf("n=%d/nodekit-observer", n), func(b *testing.B) { benchNodekit(b, &probe{n: n}, true, false) })
+	}
 }
 
-func benchNodekit(b *testing.B, observe, prebuilt bool) {
+// BenchmarkNodekit: the 1,000-service workload of the other libraries'
+// benchmarks. "observer-prebuilt" builds the group (NewGroup, Add, Observe)
+// with the timer stopped, like BenchmarkFxStartStop leaves fx.New out: it
+// measures Start+Stop alone.
+func BenchmarkNodekit(b *testing.B) {
+	b.Run("observer", func(b *testing.B) { benchNodekit(b, &probe{}, true, false) })
+	b.Run("no-observer", func(b *testing.B) { benchNodekit(b, &probe{}, false, false) })
+	b.Run("observer-prebuilt", func(b *testing.B) { benchNodekit(b, &probe{}, true, true) })
+}
+
+func benchNodekit(b *testing.B, p *probe, observe, prebuilt bool) {
 	b.ReportAllocs()
-	var p probe
-	svc := lifecycle.ServiceFunc(func(ctx context.Context) error {
+	n := p.size()
+	svc := lifecycle.ReadyFunc(func(ctx context.Context) error {
+		lifecycle.Ready(ctx)
 		p.enter()
 		<-ctx.Done()
 		p.exit()
@@ -42,7 +57,7 @@ func benchNodekit(b *testing.B, observe, prebuilt bool) {
 		}
 		p.arm()
 		g := lifecycle.NewGroup()
-		for _, name := range names {
+		for _, name := range names[:n] {
 			if err := g.Add(name, svc); err != nil {
 				b.Fatal(err)
 			}
@@ -54,7 +69,9 @@ func benchNodekit(b *testing.B, observe, prebuilt bool) {
 			b.StartTimer()
 		}
 		h := lifecycle.Start("bench", g)
-		<-h.Ready()
+		if err := h.AwaitRunning(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 		p.waitRunning()
 		if err := h.Stop(); err != nil {
 			b.Fatal(err)
@@ -63,8 +80,8 @@ func benchNodekit(b *testing.B, observe, prebuilt bool) {
 	p.finish(b, before)
 	if observe {
 		// Starting, Running, Stopping, Stopped for every service.
-		if got, want := events.Load(), int64(b.N)*numServices*4; got != want {
-			b.Fatalf("observer events: got %d, want %d (%d iterations × %d services × 4)", got, want, b.N, numServices)
+		if got, want := events.Load(), int64(b.N)*int64(n)*4; got != want {
+			b.Fatalf("observer events: got %d, want %d (%d iterations × %d services × 4)", got, want, b.N, n)
 		}
 	}
 }

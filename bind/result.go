@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"runtime/debug"
 
 	"nodekit.dev/nodekit/core/lifecycle"
 	"nodekit.dev/nodekit/core/processor"
@@ -96,8 +95,8 @@ var errIllegalState = errors.New("illegal state")
 
 // guard turns a panic in a facade entry point into *errp.
 func guard(errp *error) {
-	if v := recover(); v != nil {
-		*errp = &lifecycle.PanicError{Value: v, Stack: debug.Stack()}
+	if pe := lifecycle.Recovered(recover()); pe != nil {
+		*errp = pe
 	}
 }
 
@@ -106,8 +105,8 @@ func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 // guardResult turns a panic in a facade entry point that returns a *Result
 // into a KindPanic result.
 func guardResult(res **Result) {
-	if v := recover(); v != nil {
-		*res = resultOf(&lifecycle.PanicError{Value: v, Stack: debug.Stack()})
+	if pe := lifecycle.Recovered(recover()); pe != nil {
+		*res = resultOf(pe)
 	}
 }
 

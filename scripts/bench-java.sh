@@ -10,7 +10,7 @@
 # Default JMH settings: one fork, 2 warm-up iterations of 1 s, 3 measured
 # iterations of 2 s (about 2 minutes for everything). Set JMH_OPTS to replace
 # them. JMH's table comes first, then a summary with the baselines, ratios and
-# the targets of DESIGN.md; raw results go to build/bench-java.json.
+# the targets of docs/architecture.md; raw results go to build/bench-java.json.
 #
 # Benchmarks measure the machine as it is: run them on an otherwise idle box.
 # At the end the script says how much CPU other processes took meanwhile (a

@@ -9,8 +9,9 @@
 #                                      dev.nodekit:nodekit-ktx (+ sources, Javadoc) in ~/.m2
 #   scripts/build-jvm.sh --native-only native lib + Java sources, no Maven
 #
-# gobind writes its glue for Android only; DESIGN.md "Building for the desktop
-# JVM" lists the steps below. Outputs:
+# gobind writes its glue for Android only; the steps below (each commented, and
+# summed up in docs/architecture.md, "The binding") make it build for a desktop
+# JVM. Outputs:
 #   build/_jni/                 Go package main (renamed *_android.* files) -> libgojni.so
 #   build/jvm/java/             generated Java, Seq.java patched to use NativeLoader
 #   build/jvm/resources/        libgojni.so at dev/nodekit/jvm/native/linux-x86_64/ and linux-aarch64/

@@ -22,7 +22,7 @@ go tool gobind -lang=go,java -javapkg=dev -outdir "$GOBIND_OUT" ./bind
 java_pkg_dir="$GOBIND_OUT/java/dev/$(go list -f '{{.Name}}' ./bind)"
 skipped_re='^[[:space:]]*//[[:space:]]*skipped[[:space:]]'
 if grep -rqE "$skipped_re" "$GOBIND_OUT"; then
-	echo "error: gobind dropped facade members (unsupported Go types; see DESIGN.md \"The facade\"):" >&2
+	echo "error: gobind dropped facade members (unsupported Go types; see docs/architecture.md, \"The binding\"):" >&2
 	grep -rnE "$skipped_re" "$GOBIND_OUT/java" | sed "s|^$GOBIND_OUT/||; s|:[[:space:]]*//[[:space:]]*|: |" | sort -u >&2 || true
 	echo "($(grep -rhE "$skipped_re" "$GOBIND_OUT" | wc -l) \"skipped\" comments in build/_gobind in all)" >&2
 	exit 1

@@ -21,13 +21,26 @@ import (
 // returns. A failed start stops only the services already started.
 //
 // A Group is itself a Service that signals readiness once every service is
-// running, so groups nest and Start gives a Handle on one. It runs once.
+// running and the observers have acknowledged the start, so groups nest and
+// Start gives a Handle on one. It runs once.
+//
+// How it runs (group.go): the goroutine of Run only supervises. The start is a
+// relay: the service that becomes ready (in its call to Ready) launches the
+// next one, and the stop is one too: the service whose Run returns cancels
+// the one before it. All of it happens under one mutex of the run, so events
+// stay in order; the supervising goroutine wakes only for what needs a
+// decision (a failure, the context's cancellation, an observer's refusal, a
+// due restart) or when the
+// phase's single watchdog timer fires (the start or stop timeout of the
+// service being waited for, or the observers' acknowledgement). Without
+// observers there is no dispatcher goroutine at all.
 type Group struct {
 	opts      groupOptions
 	observers observerList
 
 	mu      sync.Mutex
 	entries []*entry
+	slab    []entry // entries are carved from it: one allocation per chunk
 	names   map[string]bool
 	started bool
 }
@@ -57,7 +70,12 @@ func (g *Group) Add(name string, svc Service, opts ...Option) error {
 		return fmt.Errorf("add %q: %w", name, ErrDuplicateName)
 	}
 	g.names[name] = true
-	e := &entry{name: name, svc: svc, signals: signalsReady(svc)}
+	if len(g.slab) == 0 {
+		g.slab = make([]entry, min(max(len(g.entries), 4), 256))
+	}
+	e := &g.slab[0]
+	g.slab = g.slab[1:]
+	e.name, e.svc, e.signals = name, svc, signalsReady(svc)
 	e.opts.apply(opts)
 	g.entries = append(g.entries, e)
 	return nil
@@ -117,8 +135,8 @@ func (g *Group) Status() []ServiceStatus {
 	return out
 }
 
-// entry is one service of a Group. Fields without a comment are owned by the
-// goroutine running Group.Run.
+// entry is one service of a Group. Fields without a comment are guarded by
+// the run's mutex.
 type entry struct {
 	name    string
 	svc     Service
@@ -130,37 +148,59 @@ type entry struct {
 	startDur atomic.Int64          // read by Status
 	stopDur  atomic.Int64          // read by Status
 
-	since      time.Time   // when state was entered
-	gen        int         // number of the current Run invocation
-	live       bool        // the current Run invocation has not returned
-	cancelled  bool        // the group cancelled the current invocation
-	wasRunning bool        // reached Running at least once
-	ctx        *serviceCtx // of the current invocation
+	since      time.Time     // when state was entered
+	gen        int           // number of the current Run invocation
+	live       bool          // the current Run invocation has not returned (or was left behind)
+	cancelled  bool          // the group cancelled the current invocation
+	wasRunning bool          // reached Running at least once
+	ctx        *serviceCtx   // of the current invocation
+	firstCtx   serviceCtx    // the first invocation's, allocated with the entry
+	deadline   time.Time     // of the start or stop the run waits for
+	budget     time.Duration // the stop timeout that deadline stands for
 	fails      failures
 	restartAt  time.Time // non-zero: a restart is pending
 }
 
-// note is what a service goroutine reports to the group goroutine.
-type note struct {
-	e     *entry
-	gen   int
-	ready bool  // Ready was called; otherwise Run returned
-	err   error // what Run returned
-}
+// phase is where a run is.
+type phase int
+
+const (
+	phaseStarting phase = iota // launching in order (the relay)
+	phaseStarted               // every service is running; observers acknowledging
+	phaseRunning               // Ready was called
+	phaseStopping              // stopping in reverse (the relay)
+	phaseStopped
+)
 
 // run is the state of one Group.Run.
 type run struct {
-	g          *Group
-	ctx        context.Context
-	base       context.Context // ctx without its cancellation: services are cancelled one by one
-	entries    []*entry
-	clock      clock.Clock
-	notes      chan note
-	aborts     chan *AbortError
-	disp       *dispatcher
-	events     []Event     // not yet handed to the dispatcher: see flush
-	restarts   clock.Timer // armed for the earliest pending restart
-	obsOverran bool        // an observer overran the start: do not wait for it on stop
+	g       *Group
+	ctx     context.Context
+	base    context.Context // ctx without its cancellation: services are cancelled one by one
+	entries []*entry
+	clock   clock.Clock
+	wake    chan struct{} // cap 1: the supervisor has something to look at
+
+	mu         sync.Mutex // guards the fields below and the entries' unguarded fields
+	phase      phase
+	next       int    // starting: entries[:next] are launched
+	waiting    *entry // starting: the service whose Ready the relay waits for
+	stopIdx    int    // stopping: entries[stopIdx+1:] are stopped or left behind
+	stopping   *entry // stopping: the service whose end the relay waits for
+	cause      error  // why the group stops; nil for a cancelled context
+	abort      *AbortError
+	stopErrs   []error
+	overran    []string // left behind by the stop
+	overBudget time.Duration
+	deadline   time.Time   // the whole stop's
+	watch      clock.Timer // the phase's watchdog, armed for watchAt
+	watchAt    time.Time
+	watchOn    bool
+	acked      <-chan struct{} // started: closed when the observers acknowledged
+	restarts   clock.Timer     // armed for the earliest pending restart
+	disp       *dispatcher     // made on the first event for an observer
+	events     []Event         // not yet handed to the dispatcher: see flush
+	obsOverran bool            // an observer overran the start: do not wait for it on stop
 }
 
 // Run runs the group until ctx is cancelled or a service fails, as described
@@ -178,192 +218,143 @@ func (g *Group) Run(ctx context.Context) error {
 	g.mu.Unlock()
 
 	r := &run{g: g, ctx: ctx, base: context.WithoutCancel(ctx), entries: entries, clock: g.opts.clock,
-		notes: make(chan note, 2*len(entries)), aborts: make(chan *AbortError, 1)}
-	r.disp = newDispatcher(ctx, &g.observers, g.opts.log, func(a *AbortError) {
-		select {
-		case r.aborts <- a:
-		default: // the first refusal decides
-		}
-	})
+		wake: make(chan struct{}, 1)}
 	now := r.clock.Now()
+	r.mu.Lock()
 	for _, e := range entries {
 		e.since = now
 	}
-	err := r.start()
-	if err == nil && ctx.Err() == nil {
-		err = r.awaitObservers()
+	r.advance(now)
+	r.flush()
+	r.mu.Unlock()
+
+	r.supervise()
+
+	r.mu.Lock()
+	err := r.cause
+	errs := r.stopErrs
+	if len(r.overran) > 0 {
+		errs = append(errs, &TimeoutError{Stop: true, Names: r.overran, Timeout: r.overBudget})
 	}
-	if err == nil && ctx.Err() == nil {
-		Ready(ctx)
-		err = r.loop()
+	abort := r.abort
+	r.mu.Unlock()
+	obsErr := r.closeDispatcher()
+	if abort != nil && !errors.Is(err, ErrAborted) {
+		err = errors.Join(err, abort)
 	}
-	if err == errStopRequested {
-		err = nil // a requested stop is a clean stop
-	}
-	if r.restarts != nil {
-		r.restarts.Stop()
-	}
-	deadline := r.clock.Now().Add(g.opts.stopTimeout)
-	stopErr := r.stopAll(deadline)
-	obsErr := r.closeDispatcher(deadline)
-	select {
-	case a := <-r.aborts:
-		if err == nil || !errors.Is(err, ErrAborted) {
-			err = errors.Join(err, a)
-		}
-	default:
-	}
-	return errors.Join(err, stopErr, obsErr)
+	return errors.Join(err, errors.Join(errs...), obsErr)
 }
 
-// start launches the services in order. It returns nil when all run or ctx
-// was cancelled, and the cause when the start failed.
-func (r *run) start() error {
-	for _, e := range r.entries {
-		r.launch(e)
-		if e.signals {
-			if err := r.awaitReady(e); err != nil {
-				return err
-			}
+// poke wakes the supervisor; it never blocks.
+func (r *run) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// supervise is the loop of the goroutine running Group.Run: it decides what
+// the relays cannot (stop, restart, timeouts) and returns once stopped.
+func (r *run) supervise() {
+	for {
+		r.mu.Lock()
+		if r.phase < phaseStopping && (r.cause != nil || r.ctx.Err() != nil) {
+			r.beginStop()
+		}
+		if r.phase == phaseStarted && r.acked == nil {
+			r.awaitObservers()
+		}
+		running := false
+		if r.phase == phaseStarted && closed(r.acked) && r.cause == nil {
+			r.phase, running = phaseRunning, true
+			r.stopWatch()
+		}
+		if r.phase == phaseStopped {
+			r.flush()
+			r.mu.Unlock()
+			return
+		}
+		r.flush()
+		var watchC, restartC <-chan time.Time
+		if r.watch != nil {
+			watchC = r.watch.C()
+		}
+		if r.restarts != nil {
+			restartC = r.restarts.C()
+		}
+		var acked <-chan struct{} // waited for in phaseStarted only
+		if r.phase == phaseStarted {
+			acked = r.acked
+		}
+		phase := r.phase
+		r.mu.Unlock()
+		if running {
+			Ready(r.ctx)
 			continue
 		}
-		if len(r.notes) == 0 && len(r.aborts) == 0 && !closed(r.ctx.Done()) {
-			continue // the common case, without a select
+		var cancelled <-chan struct{} // until the stop begins
+		if phase < phaseStopping {
+			cancelled = r.ctx.Done()
 		}
-		select { // between services, take note of failures, aborts and cancellation
-		case <-r.ctx.Done():
-			return nil
-		case a := <-r.aborts:
-			return a
-		case n := <-r.notes:
-			if err := r.handle(n, true); err != nil {
-				return err
-			}
-		default:
-		}
-	}
-	return nil
-}
-
-// closed reports whether done is closed (a nil channel never is).
-func closed(done <-chan struct{}) bool {
-	select {
-	case <-done:
-		return true
-	default:
-		return false
-	}
-}
-
-// errStopRequested ends a wait because the group's context was cancelled.
-var errStopRequested = errors.New("stop requested")
-
-// awaitReady waits until e calls Ready, handling whatever else happens meanwhile.
-func (r *run) awaitReady(e *entry) error {
-	t := r.clock.NewTimer(e.opts.startTimeout)
-	defer t.Stop()
-	for State(e.state.Load()) == Starting {
-		if err := r.wait(t.C(), nil); err == errTimerFired {
-			te := &TimeoutError{Names: []string{e.name}, Timeout: e.opts.startTimeout}
-			r.leaveBehind(e, te)
-			return &ServiceError{Service: e.name, Err: te}
-		} else if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// leaveBehind gives up on e's current invocation, which overran its start:
-// its context is cancelled, it is Failed with err, and the rollback does not
-// wait for it (its note, when it returns, is ignored).
-func (r *run) leaveBehind(e *entry, err error) {
-	e.ctx.cancel()
-	e.live = false
-	e.gen++
-	r.transition(e, Failed, err)
-}
-
-// awaitObservers waits until the observers have returned for every event so
-// far (the start events), within the observer timeout, so that a refusal is
-// the start's outcome.
-func (r *run) awaitObservers() error {
-	r.flush()
-	acked := r.disp.barrier()
-	if acked == nil {
-		return nil
-	}
-	t := r.clock.NewTimer(r.g.opts.obsTimeout)
-	defer t.Stop()
-	for {
-		switch err := r.wait(t.C(), acked); err {
-		case errAcked:
-			select { // a refusal of the last event is delivered before the ack
-			case a := <-r.aborts:
-				return a
-			default:
-				return nil
-			}
-		case errTimerFired:
-			r.obsOverran = true // left behind: the stop does not wait for it again
-			return &TimeoutError{Names: []string{r.disp.busyName()}, Timeout: r.g.opts.obsTimeout}
-		case nil:
-		default:
-			return err
+		select {
+		case <-r.wake:
+		case <-cancelled: // looked at above
+		case <-acked:
+			r.mu.Lock()
+			r.acked = closedChan // looked at again above
+			r.mu.Unlock()
+		case <-watchC:
+			r.mu.Lock()
+			r.watchFired()
+			r.mu.Unlock()
+		case <-restartC:
+			r.mu.Lock()
+			r.restartDue()
+			r.mu.Unlock()
 		}
 	}
 }
 
-// loop runs until the group must stop, and returns why.
-func (r *run) loop() error {
-	for {
-		if err := r.wait(nil, nil); err != nil {
-			return err
+// closedChan is the acked channel once the observers have acknowledged.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// advance is the start relay: it launches services in order from r.next
+// until one must be waited for (it signals readiness) or all are launched.
+func (r *run) advance(now time.Time) {
+	for r.phase == phaseStarting && r.cause == nil && r.ctx.Err() == nil {
+		if r.next == len(r.entries) {
+			r.waiting = nil
+			r.phase = phaseStarted
+			r.stopWatch()
+			r.poke()
+			return
 		}
+		e := r.entries[r.next]
+		r.launch(e, now)
+		if e.signals {
+			e.deadline = now.Add(e.opts.startTimeout)
+			r.waiting = e
+			r.armWatch(e.deadline, now)
+			return
+		}
+		r.next++
 	}
-}
-
-var (
-	errTimerFired = errors.New("timer fired")
-	errAcked      = errors.New("observers acknowledged")
-)
-
-// wait blocks until one thing happens and deals with it: a note from a
-// service, a due restart, an observer's abort (returned), the group's
-// cancellation (errStopRequested), timer firing (errTimerFired) or acked
-// closing (errAcked).
-func (r *run) wait(timer <-chan time.Time, acked <-chan struct{}) error {
-	r.flush()
-	select {
-	case <-r.ctx.Done():
-		return errStopRequested
-	case a := <-r.aborts:
-		return a
-	case n := <-r.notes:
-		return r.handle(n, true)
-	case <-r.restartC():
-		r.restartDue()
-		return nil
-	case <-timer:
-		return errTimerFired
-	case <-acked:
-		return errAcked
-	}
+	r.poke() // stopped short: the supervisor stops the group
 }
 
 // launch starts a new Run invocation of e.
-func (r *run) launch(e *entry) {
+func (r *run) launch(e *entry, now time.Time) {
 	e.gen++
-	gen := e.gen
-	var onReady func()
-	if e.signals {
-		onReady = func() { r.notes <- note{e: e, gen: gen, ready: true} }
+	var ctx *serviceCtx
+	if e.gen == 1 {
+		ctx = &e.firstCtx
+	} else {
+		ctx = new(serviceCtx)
 	}
-	ctx := newServiceCtx(r.base, onReady)
+	ctx.init(r.base, r, e, e.gen)
 	e.ctx, e.live, e.cancelled, e.restartAt = ctx, true, false, time.Time{}
-	now := r.clock.Now()
 	r.transitionAt(e, Starting, nil, now)
-	go r.invoke(e, gen, ctx)
+	go r.invoke(e, e.gen, ctx)
 	if !e.signals {
 		r.transitionAt(e, Running, nil, now) // running as soon as launched: the same instant
 	}
@@ -372,49 +363,231 @@ func (r *run) launch(e *entry) {
 // invoke is the goroutine of one Run invocation.
 func (r *run) invoke(e *entry, gen int, ctx *serviceCtx) {
 	err := Protect(func() error { return e.svc.Run(ctx) })
-	r.notes <- note{e: e, gen: gen, err: err}
+	r.mu.Lock()
+	r.exited(e, gen, err)
+	r.flush()
+	r.mu.Unlock()
 }
 
-// handle applies a note. With restart set, a failure of a service that has
-// run may be retried; otherwise, and when the policy gives up, it returns the
-// failure.
-func (r *run) handle(n note, restart bool) error {
-	e := n.e
-	if n.gen != e.gen {
-		return nil // from an invocation that was given up on
+// ready is called (through Ready, on the service's goroutine) when invocation
+// gen of e reports ready; the relay launches the next service.
+func (r *run) ready(e *entry, gen int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if gen != e.gen || State(e.state.Load()) != Starting {
+		return
 	}
-	if n.ready {
-		if State(e.state.Load()) == Starting {
-			r.transition(e, Running, nil)
-		}
-		return nil
+	now := r.clock.Now()
+	r.transitionAt(e, Running, nil, now)
+	if r.phase == phaseStarting && r.waiting == e {
+		r.waiting = nil
+		r.next++
+		r.advance(now)
+	}
+	r.flush()
+}
+
+// exited records the end of invocation gen of e and moves the relays on.
+func (r *run) exited(e *entry, gen int, err error) {
+	if gen != e.gen {
+		return // from an invocation that was left behind
 	}
 	e.live = false
 	e.ctx.cancel()
-	if n.err == nil || (e.cancelled && errors.Is(n.err, context.Canceled)) {
-		r.transition(e, Stopped, nil)
-		return nil
-	}
-	r.transition(e, Failed, n.err)
-	p := e.opts.restart
-	if !restart || p == nil || !e.wasRunning || errors.Is(n.err, ErrDoNotRestart) {
-		return &ServiceError{Service: e.name, Err: n.err}
-	}
 	now := r.clock.Now()
+	clean := err == nil || (e.cancelled && errors.Is(err, context.Canceled))
+	if clean {
+		r.transitionAt(e, Stopped, nil, now)
+	} else {
+		r.transitionAt(e, Failed, err, now)
+	}
+	switch {
+	case r.phase >= phaseStopping:
+		if !clean {
+			r.stopErrs = append(r.stopErrs, &ServiceError{Service: e.name, Err: err})
+		}
+		if r.stopping == e {
+			r.stopping = nil
+			r.stopIdx--
+			r.stopNext(now)
+		}
+	case clean:
+		// It ended on its own: the group goes on without it.
+		if r.waiting == e {
+			r.waiting = nil
+			r.next++
+			r.advance(now)
+		}
+	default:
+		if cause := r.restartOrCause(e, err, now); cause != nil && r.cause == nil {
+			r.cause = cause
+		}
+		r.poke()
+	}
+}
+
+// restartOrCause schedules a restart of a failed e if its policy allows, and
+// otherwise returns the failure as the group's cause.
+func (r *run) restartOrCause(e *entry, err error, now time.Time) error {
+	p := e.opts.restart
+	if p == nil || !e.wasRunning || errors.Is(err, ErrDoNotRestart) {
+		return &ServiceError{Service: e.name, Err: err}
+	}
 	count := e.fails.record(now, p.Window)
 	if count > p.MaxFailures {
 		return &ServiceError{Service: e.name,
-			Err: fmt.Errorf("%w: %d failures within %s, last: %w", ErrTooManyRestarts, count, p.Window, n.err)}
+			Err: fmt.Errorf("%w: %d failures within %s, last: %w", ErrTooManyRestarts, count, p.Window, err)}
 	}
 	delay := p.delay(count)
-	r.g.opts.log.Warn("lifecycle: restarting service", "service", e.name, "in", delay, "failures", count, "err", n.err)
+	r.g.opts.log.Warn("lifecycle: restarting service", "service", e.name, "in", delay, "failures", count, "err", err)
 	e.restartAt = now.Add(delay)
-	r.armRestarts()
+	r.armRestarts(now)
 	return nil
 }
 
+// armWatch makes the watchdog fire at at, unless it fires earlier already.
+func (r *run) armWatch(at, now time.Time) {
+	if r.watchOn && !at.Before(r.watchAt) {
+		return // it fires earlier and is re-armed then
+	}
+	r.watchAt, r.watchOn = at, true
+	if r.watch == nil {
+		r.watch = r.clock.NewTimer(at.Sub(now))
+		r.poke() // the supervisor selects on the new timer from now on
+		return
+	}
+	r.watch.Reset(at.Sub(now))
+}
+
+func (r *run) stopWatch() {
+	if r.watchOn {
+		r.watch.Stop()
+		r.watchOn = false
+	}
+}
+
+// watchFired handles the watchdog: the service or observers waited for may
+// have overrun their timeout; if not, it is re-armed for them.
+func (r *run) watchFired() {
+	r.watchOn = false
+	now := r.clock.Now()
+	switch r.phase {
+	case phaseStarting:
+		e := r.waiting
+		if e == nil {
+			return
+		}
+		if now.Before(e.deadline) {
+			r.armWatch(e.deadline, now)
+			return
+		}
+		te := &TimeoutError{Names: []string{e.name}, Timeout: e.opts.startTimeout}
+		r.leaveBehind(e, te, now)
+		r.waiting = nil
+		if r.cause == nil {
+			r.cause = &ServiceError{Service: e.name, Err: te}
+		}
+	case phaseStarted:
+		if now.Before(r.watchAt) {
+			r.armWatch(r.watchAt, now)
+			return
+		}
+		r.obsOverran = true // left behind: the stop does not wait for it again
+		if r.cause == nil {
+			r.cause = &TimeoutError{Names: []string{r.disp.busyName()}, Timeout: r.g.opts.obsTimeout}
+		}
+	case phaseStopping:
+		e := r.stopping
+		if e == nil {
+			return
+		}
+		if now.Before(e.deadline) {
+			r.armWatch(e.deadline, now)
+			return
+		}
+		if len(r.overran) == 0 {
+			r.overBudget = e.budget
+		}
+		r.overran = append(r.overran, e.name)
+		e.live = false // left to finish in the background
+		e.gen++
+		r.stopping = nil
+		r.stopIdx--
+		r.stopNext(now)
+	}
+}
+
+// leaveBehind gives up on e's current invocation, which overran its start:
+// its context is cancelled, it is Failed with err, and the rollback does not
+// wait for it (its end, when it comes, is ignored).
+func (r *run) leaveBehind(e *entry, err error, now time.Time) {
+	e.ctx.cancel()
+	e.live = false
+	e.gen++
+	r.transitionAt(e, Failed, err, now)
+}
+
+// awaitObservers starts the wait until the observers have returned for every
+// event so far (the start events), within the observer timeout, so that a
+// refusal is the start's outcome.
+func (r *run) awaitObservers() {
+	r.flush()
+	r.acked = closedChan
+	if r.disp == nil {
+		return
+	}
+	if acked := r.disp.barrier(); acked != nil {
+		r.acked = acked
+		now := r.clock.Now()
+		r.armWatch(now.Add(r.g.opts.obsTimeout), now)
+	}
+}
+
+// beginStop ends the start or the running phase and starts the stop relay.
+func (r *run) beginStop() {
+	r.phase = phaseStopping
+	r.waiting = nil
+	r.stopWatch()
+	if r.restarts != nil {
+		r.restarts.Stop()
+	}
+	now := r.clock.Now()
+	r.deadline = now.Add(r.g.opts.stopTimeout)
+	r.stopIdx = len(r.entries) - 1
+	r.stopNext(now)
+}
+
+// stopNext is the stop relay: it stops the next live service in reverse
+// order, each within the smaller of its stop timeout and what is left of the
+// group's, or ends the stop.
+func (r *run) stopNext(now time.Time) {
+	for ; r.stopIdx >= 0; r.stopIdx-- {
+		e := r.entries[r.stopIdx]
+		if !e.restartAt.IsZero() {
+			e.restartAt = time.Time{}
+			r.transitionAt(e, Stopped, nil, now)
+			continue
+		}
+		if !e.live {
+			continue
+		}
+		r.transitionAt(e, Stopping, nil, now)
+		e.cancelled = true
+		e.budget = max(min(e.opts.stopTimeout, r.deadline.Sub(now)), 0)
+		e.deadline = now.Add(e.budget)
+		r.stopping = e
+		r.armWatch(e.deadline, now)
+		e.ctx.cancel()
+		return
+	}
+	r.stopping = nil
+	r.phase = phaseStopped
+	r.stopWatch()
+	r.poke()
+}
+
 // armRestarts points the restart timer at the earliest pending restart.
-func (r *run) armRestarts() {
+func (r *run) armRestarts(now time.Time) {
 	var next time.Time
 	for _, e := range r.entries {
 		if !e.restartAt.IsZero() && (next.IsZero() || e.restartAt.Before(next)) {
@@ -427,103 +600,63 @@ func (r *run) armRestarts() {
 			r.restarts.Stop()
 		}
 	case r.restarts == nil:
-		r.restarts = r.clock.NewTimer(next.Sub(r.clock.Now()))
+		r.restarts = r.clock.NewTimer(next.Sub(now))
+		r.poke() // the supervisor selects on the new timer from now on
 	default:
-		r.restarts.Reset(next.Sub(r.clock.Now()))
+		r.restarts.Reset(next.Sub(now))
 	}
-}
-
-// restartC is the restart timer's channel, or nil (never ready) if none is armed.
-func (r *run) restartC() <-chan time.Time {
-	if r.restarts == nil {
-		return nil
-	}
-	return r.restarts.C()
 }
 
 // restartDue relaunches every service whose restart is due.
 func (r *run) restartDue() {
+	if r.phase >= phaseStopping {
+		return
+	}
 	now := r.clock.Now()
 	for _, e := range r.entries {
 		if !e.restartAt.IsZero() && !e.restartAt.After(now) {
-			r.launch(e)
+			r.launch(e, now)
 		}
 	}
-	r.armRestarts()
+	r.armRestarts(now)
 }
 
-// stopAll stops every live service in reverse order, each within the smaller
-// of its stop timeout and what is left until deadline.
-func (r *run) stopAll(deadline time.Time) error {
-	var errs []error
-	var overran []string
-	var firstBudget time.Duration
-	var timer clock.Timer
-	for i := len(r.entries) - 1; i >= 0; i-- {
-		e := r.entries[i]
-		if !e.restartAt.IsZero() {
-			e.restartAt = time.Time{}
-			r.transition(e, Stopped, nil)
-			continue
-		}
-		if !e.live {
-			continue
-		}
-		r.transition(e, Stopping, nil)
-		e.cancelled = true
-		e.ctx.cancel()
-		r.flush()
-		budget := min(e.opts.stopTimeout, deadline.Sub(r.clock.Now()))
-		if timer == nil {
-			timer = r.clock.NewTimer(budget)
-		} else {
-			timer.Reset(budget)
-		}
-		for e.live {
-			select {
-			case n := <-r.notes:
-				if err := r.handle(n, false); err != nil {
-					errs = append(errs, err)
-				}
-			case <-timer.C():
-				if len(overran) == 0 {
-					firstBudget = budget
-				}
-				overran = append(overran, e.name)
-				e.live = false // left to finish in the background
-			}
-		}
-		timer.Stop()
+// closed reports whether done is closed (a nil channel never is).
+func closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
 	}
-	if len(overran) > 0 {
-		errs = append(errs, &TimeoutError{Stop: true, Names: overran, Timeout: firstBudget})
-	}
-	return errors.Join(errs...)
 }
 
-// closeDispatcher lets the observers finish the queued events, until deadline.
-func (r *run) closeDispatcher(deadline time.Time) error {
+// closeDispatcher lets the observers finish the queued events, until the
+// stop's deadline.
+func (r *run) closeDispatcher() error {
+	r.mu.Lock()
 	r.flush()
-	r.disp.close()
-	if r.obsOverran {
+	d, overran, deadline := r.disp, r.obsOverran, r.deadline
+	r.mu.Unlock()
+	if d == nil {
+		return nil
+	}
+	d.close()
+	if overran {
 		return nil // it exits once the observer returns; the start error names it
 	}
 	t := r.clock.NewTimer(max(deadline.Sub(r.clock.Now()), 0))
 	defer t.Stop()
 	select {
-	case <-r.disp.done:
+	case <-d.done:
 		return nil
 	case <-t.C():
 		return &TimeoutError{Stop: true, Names: []string{"observers"}, Timeout: r.g.opts.stopTimeout}
 	}
 }
 
-// transition moves e to state to and tells the observers.
-func (r *run) transition(e *entry, to State, err error) {
-	r.transitionAt(e, to, err, r.clock.Now())
-}
-
-// transitionAt is transition at a time the caller has read already.
+// transitionAt moves e to state to at now and queues the event for the
+// observers, if there are any.
 func (r *run) transitionAt(e *entry, to State, err error, now time.Time) {
 	from := State(e.state.Load())
 	d := now.Sub(e.since)
@@ -545,13 +678,31 @@ func (r *run) transitionAt(e *entry, to State, err error, now time.Time) {
 	}
 }
 
-// flush hands the events gathered so far to the dispatcher. The group
-// goroutine calls it before it blocks, so that observers get events promptly
-// and the dispatcher's lock is taken once per batch, not once per event.
+// flush hands the events gathered so far to the dispatcher (made on the
+// first), once per relay step rather than once per event.
 func (r *run) flush() {
-	if len(r.events) > 0 {
-		r.disp.emit(r.events)
-		clear(r.events)
-		r.events = r.events[:0]
+	if len(r.events) == 0 {
+		return
 	}
+	if r.disp == nil {
+		r.disp = newDispatcher(r.ctx, &r.g.observers, r.g.opts.log, r.refused)
+	}
+	r.disp.emit(r.events)
+	clear(r.events)
+	r.events = r.events[:0]
+}
+
+// refused is called by the dispatcher when an observer refuses a start
+// event: the first refusal aborts the start (or the running group).
+func (r *run) refused(a *AbortError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.abort != nil {
+		return
+	}
+	r.abort = a
+	if r.phase < phaseStopping && r.cause == nil {
+		r.cause = a
+	}
+	r.poke()
 }

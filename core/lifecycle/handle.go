@@ -16,10 +16,10 @@ type StopBounder interface {
 	StopBound() time.Duration
 }
 
-// StartBounder is implemented by services that bound their own start, as a
-// Group does. A Handle on such a service (without WithStartTimeout) waits
-// StartBound plus one second of grace before it reports a start timeout of
-// its own.
+// StartBounder is implemented by services that bound their own start and
+// fail when it overruns, as a Group does. A Handle on such a service applies
+// no start timeout of its own unless WithStartTimeout is given. StartBound
+// says how long the start can take at most.
 type StartBounder interface {
 	StartBound() time.Duration
 }
@@ -56,8 +56,9 @@ type Handle struct {
 // The service is Starting until it counts as running (see Service), then
 // Running; Stop or the end of Run takes it to Stopped, or to Failed with the
 // cause. Every option applies: WithStartTimeout bounds the start of a service
-// that signals readiness (default DefaultStartTimeout, or a StartBounder's
-// own bound plus one second): one that overruns it is Failed at once with a
+// that signals readiness (default DefaultStartTimeout; a StartBounder such as
+// a Group bounds its own start unless the option is given): one that
+// overruns it is Failed at once with a
 // *TimeoutError naming it, its context is cancelled and its Run left to end
 // in the background. WithStopTimeout bounds Stop (default DefaultStopTimeout,
 // or a StopBounder's own bound plus one second). With WithRestart the service
@@ -84,8 +85,8 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		h.stopTimeout = b.StopBound() + time.Second
 	}
 	startTimeout := o.startTimeout
-	if b, ok := svc.(StartBounder); ok && set.startTimeout == 0 {
-		startTimeout = b.StartBound() + time.Second
+	if _, ok := svc.(StartBounder); ok && set.startTimeout == 0 {
+		startTimeout = 0 // it bounds its own start, and fails when it overruns
 	}
 	h.state.Store(int32(Starting))
 	cctx, cancel := context.WithCancel(context.Background())
@@ -94,7 +95,7 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 	h.signals = signalsReady(svc)
 	if !h.signals {
 		h.markReady()
-	} else {
+	} else if startTimeout > 0 {
 		h.mu.Lock() // markReady, on another goroutine, stops the timer
 		h.startTimer = time.AfterFunc(startTimeout, func() { h.startOverrun(startTimeout) })
 		h.mu.Unlock()
@@ -205,9 +206,21 @@ func (h *Handle) RequestStop() {
 // reports a stop that has not happened. See NewCallbacks for how the call is
 // recognised.
 func (h *Handle) Stop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), h.stopTimeout)
-	defer cancel()
-	return h.StopContext(ctx)
+	h.RequestStop()
+	if err := h.selfWait("stop"); err != nil {
+		return err
+	}
+	if closed(h.done) {
+		return h.join()
+	}
+	t := time.NewTimer(h.stopTimeout)
+	defer t.Stop()
+	select {
+	case <-h.done:
+	case <-t.C:
+		h.stopOverrun(h.stopTimeout)
+	}
+	return h.join()
 }
 
 // StopContext is Stop with the caller's deadline instead of the stop timeout.
@@ -230,9 +243,14 @@ func (h *Handle) StopContext(ctx context.Context) error {
 		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("stop %q abandoned: %w", h.name, ctx.Err())
 		}
-		h.finish(&TimeoutError{Stop: true, Names: []string{h.describe()}, Timeout: budget.Round(time.Millisecond)})
+		h.stopOverrun(budget)
 	}
-	return h.Join()
+	return h.join()
+}
+
+// stopOverrun makes a stop that overran budget the outcome.
+func (h *Handle) stopOverrun(budget time.Duration) {
+	h.finish(&TimeoutError{Stop: true, Names: []string{h.describe()}, Timeout: budget.Round(time.Millisecond)})
 }
 
 // selfWait returns an error matching ErrCalledFromCallback if the caller is

@@ -65,17 +65,20 @@ func Ready(ctx context.Context) {
 // serviceCtx is the context a Group passes to one Run of a service: the
 // group's context without its cancellation (services are cancelled one by
 // one, in reverse), its own done channel made up front, and the readiness
-// notification. It costs two allocations where WithCancel+WithValue cost six.
+// report to the run. The first invocation's lives in the entry, so it costs
+// one allocation (the channel) where WithCancel+WithValue cost six.
 type serviceCtx struct {
 	context.Context
 	done      chan struct{}
 	closed    atomic.Bool
 	readySent atomic.Bool
-	onReady   func() // nil for services that do not signal readiness
+	r         *run
+	e         *entry
+	gen       int
 }
 
-func newServiceCtx(parent context.Context, onReady func()) *serviceCtx {
-	return &serviceCtx{Context: parent, done: make(chan struct{}), onReady: onReady}
+func (c *serviceCtx) init(parent context.Context, r *run, e *entry, gen int) {
+	c.Context, c.done, c.r, c.e, c.gen = parent, make(chan struct{}), r, e, gen
 }
 
 func (c *serviceCtx) Done() <-chan struct{} { return c.done }
@@ -101,8 +104,8 @@ func (c *serviceCtx) cancel() {
 }
 
 func (c *serviceCtx) markReady() {
-	if c.onReady != nil && c.readySent.CompareAndSwap(false, true) {
-		c.onReady()
+	if c.e.signals && c.readySent.CompareAndSwap(false, true) {
+		c.r.ready(c.e, c.gen)
 	}
 }
 
@@ -125,12 +128,26 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// Protect calls fn and returns its error, or a *PanicError if fn panics.
+// Protect calls fn and returns its error, or a *PanicError if fn panics. It
+// is the one place nodekit turns a panic in user code into an error; code
+// that must recover in a deferred function of its own (a facade entry point)
+// calls Recovered.
 func Protect(fn func() error) (err error) {
 	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
+		if pe := Recovered(recover()); pe != nil {
+			err = pe
 		}
 	}()
 	return fn()
+}
+
+// Recovered turns the value of recover() into a *PanicError carrying the
+// stack of the panicking goroutine, or nil if there was no panic. Call it
+// directly in a deferred function: defer func() { if pe :=
+// lifecycle.Recovered(recover()); pe != nil { ... } }().
+func Recovered(v any) *PanicError {
+	if v == nil {
+		return nil
+	}
+	return &PanicError{Value: v, Stack: debug.Stack()}
 }

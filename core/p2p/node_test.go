@@ -329,4 +329,3 @@ func TestStopDuringHeavyTrafficIsPrompt(t *testing.T) {
 	<-done
 	require.NoError(t, a.Stop())
 }
-

@@ -10,7 +10,8 @@ import (
 	"nodekit.dev/nodekit/core/processor"
 )
 
-// Benchmarks for the figures of DESIGN.md, each next to its baseline:
+// Benchmarks for the processor targets of docs/architecture.md, each next to
+// its baseline:
 //
 //	go test -run '^$' -bench . -benchtime=1x ./core/processor   # the 1 s idle runs once
 //

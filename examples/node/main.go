@@ -1,8 +1,11 @@
 // Command node is nodekit's demo: a Group of services (a store, the background
-// processor persisting to disk, a heartbeat, three p2p nodes on loopback and a
+// processor persisting to disk, a pool of two worker processes, a heartbeat
+// that hands the pool a job on every beat, three p2p nodes on loopback and a
 // gossip job broadcasting between them) started in order with an observer
 // printing every lifecycle event, stopped in reverse on Ctrl-C or after a few
-// seconds.
+// seconds. Every third job crashes its worker on purpose: the crash is
+// reported and the pool replaces the worker. The program is its own worker
+// (main calls worker.Main first).
 //
 //	go run ./examples/node            # runs for 3 s
 //	go run ./examples/node -for 0     # runs until Ctrl-C
@@ -11,21 +14,45 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"nodekit.dev/nodekit/core/lifecycle"
 	"nodekit.dev/nodekit/core/processor"
 	"nodekit.dev/nodekit/core/store"
+	"nodekit.dev/nodekit/core/worker"
 )
 
+// checksum is the workers' job: it sums the bytes of its input, and exits
+// the worker process on inputs that end in "!" (a crash on purpose).
+var checksum = worker.Task[string, int]{Name: "checksum"}
+
+func init() {
+	checksum.Register(func(_ context.Context, in string) (int, error) {
+		if strings.HasSuffix(in, "!") {
+			os.Exit(3)
+		}
+		sum := 0
+		for i := range len(in) {
+			sum += int(in[i])
+		}
+		return sum, nil
+	})
+}
+
+// beat is the heartbeat's period.
+var beat = time.Second
+
 func main() {
+	worker.Main()
 	runFor := flag.Duration("for", 3*time.Second, "stop after this long (0: wait for Ctrl-C)")
 	dir := flag.String("dir", defaultDir(), "state directory")
 	flag.Parse()
@@ -72,16 +99,38 @@ func run(dir string, runFor time.Duration) error {
 	if err := g.Add("processor", proc); err != nil {
 		return err
 	}
-	// heartbeat: a periodic job, restarted with backoff if it ever fails.
+	// workers: two worker processes (this executable again) for risky jobs.
+	pool, err := worker.NewPool(worker.PoolConfig{Size: 2, Worker: worker.Config{Logger: log}})
+	if err != nil {
+		return err
+	}
+	if err := g.Add("workers", pool); err != nil {
+		return err
+	}
+	// heartbeat: a periodic job, restarted with backoff if it ever fails;
+	// each beat hands the pool a checksum, every third one crashing.
 	if err := g.Add("heartbeat", lifecycle.ServiceFunc(func(ctx context.Context) error {
-		t := time.NewTicker(time.Second)
+		t := time.NewTicker(beat)
 		defer t.Stop()
 		for n := 1; ; n++ {
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-t.C:
-				fmt.Printf("heartbeat    beat %d\n", n)
+				job := fmt.Sprintf("beat %d", n)
+				if n%3 == 0 {
+					job += "!"
+				}
+				sum, err := checksum.Call(ctx, pool, job)
+				var crash *worker.CrashError
+				switch {
+				case errors.As(err, &crash):
+					fmt.Printf("heartbeat    beat %d: job %q crashed worker %d (exit code %d), pool replaces it\n", n, job, crash.Pid, crash.ExitCode)
+				case err != nil && ctx.Err() == nil:
+					fmt.Printf("heartbeat    beat %d: job %q: %v\n", n, job, err)
+				case err == nil:
+					fmt.Printf("heartbeat    beat %d: checksum(%q) = %d\n", n, job, sum)
+				}
 			}
 		}
 	}), lifecycle.WithRestart(lifecycle.RestartPolicy{})); err != nil {

@@ -1,0 +1,141 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"go.uber.org/goleak"
+
+	"nodekit.dev/nodekit/core/worker"
+)
+
+// TestMain makes the test binary its own worker: started by a test as a
+// worker, it serves the tasks below instead of running the tests.
+func TestMain(m *testing.M) {
+	worker.Main()
+	// Race-enabled workers would otherwise linger 1 s at exit.
+	_ = os.Setenv("GORACE", "atexit_sleep_ms=0")
+	goleak.VerifyTestMain(m)
+}
+
+// add is a typed task.
+var add = worker.Task[pair, int]{Name: "add"}
+
+type pair struct{ A, B int }
+
+func init() {
+	worker.Register("echo", func(_ context.Context, in []byte) ([]byte, error) { return in, nil })
+	worker.Register("pid", func(context.Context, []byte) ([]byte, error) {
+		return []byte(strconv.Itoa(os.Getpid())), nil
+	})
+	worker.Register("fail", func(_ context.Context, in []byte) ([]byte, error) {
+		return nil, errors.New("failed: " + string(in))
+	})
+	worker.Register("panic", func(context.Context, []byte) ([]byte, error) { panic("task panicked on purpose") })
+	worker.Register("exit", func(context.Context, []byte) ([]byte, error) {
+		fmt.Fprintln(os.Stderr, "exiting with code 3")
+		os.Exit(3)
+		return nil, nil
+	})
+	// segv writes to an unmapped address: a real invalid memory access,
+	// which the Go runtime turns into a fatal "unexpected fault address"
+	// (recovering it as a panic is only possible with SetPanicOnFault(true)).
+	worker.Register("segv", func(context.Context, []byte) ([]byte, error) {
+		debug.SetPanicOnFault(false)
+		addr := uintptr(0x7fff_dead_0000)
+		p := *(**int)(unsafe.Pointer(&addr))
+		*p = 1
+		return nil, nil
+	})
+	// fatal provokes the runtime's "concurrent map writes" fatal error.
+	worker.Register("fatal", func(context.Context, []byte) ([]byte, error) {
+		m := map[int]int{}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					m[i%64+g] = i
+				}
+			}()
+		}
+		wg.Wait()
+		return nil, nil
+	})
+	// goroutine-panic panics on a goroutine the task started: nobody
+	// recovers it, the worker dies.
+	worker.Register("goroutine-panic", func(context.Context, []byte) ([]byte, error) {
+		go panic("unrecovered panic in a task's goroutine")
+		select {}
+	})
+	worker.Register("sleep", func(ctx context.Context, in []byte) ([]byte, error) {
+		d, _ := time.ParseDuration(string(in))
+		select {
+		case <-time.After(d):
+			return []byte("slept"), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	worker.Register("ignore-cancel", func(context.Context, []byte) ([]byte, error) {
+		time.Sleep(time.Hour)
+		return nil, nil
+	})
+	worker.Register("progress", func(ctx context.Context, in []byte) ([]byte, error) {
+		n, _ := strconv.Atoi(string(in))
+		for i := 1; i <= n; i++ {
+			if err := worker.Progress(ctx, []byte(strconv.Itoa(i))); err != nil {
+				return nil, err
+			}
+		}
+		return []byte("done"), nil
+	})
+	// size returns the length of its input; make returns that many bytes.
+	worker.Register("size", func(_ context.Context, in []byte) ([]byte, error) {
+		return []byte(strconv.Itoa(len(in))), nil
+	})
+	worker.Register("make", func(_ context.Context, in []byte) ([]byte, error) {
+		n, err := strconv.Atoi(string(in))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, n)
+		for i := 0; i < n; i += 4096 {
+			out[i] = byte(i / 4096)
+		}
+		return out, nil
+	})
+	// garbage writes bytes that are no frame onto the IPC channel.
+	worker.Register("garbage", func(context.Context, []byte) ([]byte, error) {
+		f := os.NewFile(3, "ipc")
+		_, _ = f.Write([]byte("this is not a frame, it is garbage!!"))
+		select {}
+	})
+	// chatty writes 1 MiB to standard error, in one line, before answering.
+	worker.Register("chatty", func(_ context.Context, in []byte) ([]byte, error) {
+		line := make([]byte, 1<<20)
+		for i := range line {
+			line[i] = 'x'
+		}
+		_, _ = os.Stderr.Write(line)
+		_, _ = os.Stderr.Write([]byte("\n"))
+		return in, nil
+	})
+	// flaky crashes the worker when its input starts with "crash".
+	worker.Register("flaky", func(_ context.Context, in []byte) ([]byte, error) {
+		if len(in) >= 5 && string(in[:5]) == "crash" {
+			os.Exit(7)
+		}
+		return in, nil
+	})
+	add.Register(func(_ context.Context, p pair) (int, error) { return p.A + p.B, nil })
+}
