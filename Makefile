@@ -59,6 +59,14 @@ bench:
 	cd bench && COUNT=$(BENCH_COUNT) BENCHTIME=$(BENCHTIME) ./report.sh
 	$(GO) test -run '^$$' -bench 'Idle|Latency/ticker' -benchtime=1x ./core/processor
 	$(GO) test -run '^$$' -bench 'Events|Latency/processor|Stop' ./core/processor
+	$(MAKE) bench-worker
+
+# Worker processes side by side with hashicorp/go-plugin (bench/worker);
+# e.g. make bench-worker WORKER_BENCH_COUNT=5.
+WORKER_BENCH_COUNT ?= 3
+.PHONY: bench-worker
+bench-worker:
+	cd bench/worker && COUNT=$(WORKER_BENCH_COUNT) ./report.sh
 
 clean:
 	rm -rf build java/*/target examples/*/target
