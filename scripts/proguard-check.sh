@@ -20,7 +20,7 @@ mkdir -p "$out"
 step "resolve ProGuard (java/proguard/pom.xml)"
 mvn -q -f "$ROOT/java/proguard/pom.xml" dependency:build-classpath -Dmdep.outputFile="$out/proguard.classpath"
 
-# The app and everything it depends on are program jars; the JDK is the library.
+# The app and everything it depends on are program jars.
 # Shrinking and obfuscation on (java/proguard/consumer.pro says why not optimization).
 injars=("$consumer/consumer.jar")
 IFS=: read -ra deps <"$consumer/classpath.txt" || true # no newline at its end
@@ -41,12 +41,18 @@ for j in "${injars[@]}"; do
 done
 [[ -f "$out/rules/nodekit-nodekit.pro" ]] || die "nodekit.jar has no META-INF/proguard/nodekit.pro"
 
+# The JDK's java.* modules (java.base, java.logging, java.management, ...) are the library.
+jdk=()
+for m in "$JAVA_HOME"/jmods/java.*.jmod; do
+	jdk+=(-libraryjars "$m(!**.jar;!module-info.class)")
+done
+[[ ${#jdk[@]} -gt 0 ]] || die "$JAVA_HOME/jmods has no java.*.jmod (a JDK with jmods is needed)"
+
 step "proguard: consumer + nodekit + nodekit-ktx + Kotlin -> build/proguard/consumer.jar"
 java -cp "$(cat "$out/proguard.classpath")" proguard.ProGuard \
 	"${args[@]}" \
 	-outjars "$out/consumer.jar" \
-	-libraryjars "$JAVA_HOME/jmods/java.base.jmod(!**.jar;!module-info.class)" \
-	-libraryjars "$JAVA_HOME/jmods/java.logging.jmod(!**.jar;!module-info.class)" \
+	"${jdk[@]}" \
 	-include "$ROOT/java/proguard/consumer.pro" \
 	-printmapping "$out/mapping.txt" >"$out/proguard.log" 2>&1 ||
 	{ cat "$out/proguard.log" >&2; die "proguard failed"; }
