@@ -352,3 +352,13 @@ func TestStopFromAHandlerReturnsAtOnce(t *testing.T) {
 	}
 	require.NoError(t, a.Join())
 }
+
+func TestZeroValueNodeFailsStartInsteadOfPanicking(t *testing.T) {
+	var n Node
+	var se *SettingError
+	require.ErrorAs(t, n.Start(), &se)
+	require.ErrorAs(t, n.Register(Protocol{Command: "x"}), &se)
+	_, err := n.Broadcast("x", nil)
+	require.ErrorIs(t, err, ErrNotRunning)
+	require.Empty(t, n.Peers())
+}
