@@ -1,7 +1,7 @@
 # nodekit build entry points. The real work is in scripts/ (see the comments
 # there); this file only names it. Needs Go, a JDK (17+), Maven, gcc and make.
 #
-#   make test           Go tests (race), Android check, Java + Kotlin tests
+#   make test           Go tests (race), Android check, Java + Kotlin tests, ProGuard check
 #   make jar            build/nodekit.jar: bindings + libgojni.so for this machine
 #   make install        dev.nodekit:nodekit and dev.nodekit:nodekit-ktx into ~/.m2
 #   make aar            build/nodekit.aar (needs an Android SDK + NDK)
@@ -22,7 +22,7 @@ BENCHTIME ?= 300x
 
 all: jar
 
-test: test-go android-check test-java
+test: test-go android-check test-java proguard-check
 
 test-go:
 	$(GO) test -race -count=1 ./...
@@ -30,6 +30,12 @@ test-go:
 # Builds the native library and the jar, then runs the Java and Kotlin tests.
 test-java:
 	scripts/build-jvm.sh --test
+
+# ProGuard over the consumer app + the jars with the keep rules nodekit.jar
+# ships, then the shrunk app runs (needs test-java's jars).
+.PHONY: proguard-check
+proguard-check:
+	scripts/proguard-check.sh
 
 android-check:
 	scripts/android-check.sh

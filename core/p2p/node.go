@@ -96,6 +96,7 @@ type conn struct {
 	getaddr  bucket
 	gotAddr  chan struct{} // seed: closed on the first addr message
 	gotOnce  sync.Once
+	cb       *lifecycle.Callbacks // handlers run as callbacks of the node's handle
 }
 
 // New checks s and returns a node that is not yet running.
@@ -542,6 +543,11 @@ const rateScore = 10
 
 func (n *Node) runConn(ctx context.Context, c *conn) {
 	defer n.peerWG.Done()
+	// The handlers run on this goroutine (the peer's reader): as callbacks,
+	// so that a Stop called from one returns at once instead of waiting for
+	// the handler that called it.
+	c.cb = lifecycle.NewCallbacks(ctx)
+	defer c.cb.Close()
 	err := c.p.Run(ctx)
 	n.dropped.Add(c.p.Stats().Dropped) // final: Run has returned
 	n.mu.Lock()
@@ -633,7 +639,7 @@ func (n *Node) onMessage(p *peer.Peer, cmd string, payload []byte) error {
 		defer n.forward(c, cmd, fwd)
 	}
 	if pr.Handler != nil {
-		return pr.Handler(Message{Peer: p.ID(), Command: cmd, Payload: body})
+		return c.cb.Call(func() error { return pr.Handler(Message{Peer: p.ID(), Command: cmd, Payload: body}) })
 	}
 	return nil
 }

@@ -329,3 +329,26 @@ func TestStopDuringHeavyTrafficIsPrompt(t *testing.T) {
 	<-done
 	require.NoError(t, a.Stop())
 }
+
+func TestStopFromAHandlerReturnsAtOnce(t *testing.T) {
+	a, err := New(testSettings())
+	require.NoError(t, err)
+	stopped := make(chan error, 1)
+	require.NoError(t, a.Register(Protocol{Command: "chat", MaxSize: 64, Relay: true, Handler: func(Message) error {
+		stopped <- a.Stop() // the node's stop waits for this handler's peer: it must not wait here
+		return nil
+	}}))
+	require.NoError(t, a.Start())
+	b, _ := startNode(t, testSettings(func(s *Settings) { s.Peers = []string{addrOf(t, a)} }))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, b.WaitPeers(ctx, 1))
+	_, err = b.Broadcast("chat", []byte("stop"))
+	require.NoError(t, err)
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop from a handler blocked")
+	}
+	require.NoError(t, a.Join())
+}

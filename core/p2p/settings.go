@@ -25,7 +25,9 @@ type Settings struct {
 	// the outbound slots find no address to try and no peer is connected.
 	Seeds []string
 	// OutboundSlots is how many outbound connections to keep, filled from the
-	// address book. Zero is valid only with Peers.
+	// address book. Zero is valid only with Peers. A slot never dials a node
+	// already connected either way, so in a network of N nodes a node can
+	// reach its target only if MaxInbound ≤ N−1−OutboundSlots.
 	OutboundSlots int
 	// MaxInbound caps inbound connections (including those still
 	// handshaking). Default 64; negative: accept none.
