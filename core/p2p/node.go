@@ -111,6 +111,9 @@ func New(s Settings) (*Node, error) {
 // Register adds an application protocol; it fails while the node runs, for
 // a reserved or already registered command, and for bad limits.
 func (n *Node) Register(p Protocol) error {
+	if n.s == nil {
+		return errZeroNode
+	}
 	if err := p.check(); err != nil {
 		return err
 	}
@@ -181,8 +184,14 @@ func (n *Node) Join() error {
 	return h.Join()
 }
 
+// errZeroNode: a Node that did not come from New.
+var errZeroNode = &SettingError{Setting: "Settings", Reason: "node not made by p2p.New"}
+
 // Run runs the node until ctx is cancelled or a part fails; see Node.
 func (n *Node) Run(ctx context.Context) error {
+	if n.s == nil {
+		return errZeroNode
+	}
 	n.mu.Lock()
 	if n.running {
 		n.mu.Unlock()
@@ -402,6 +411,8 @@ func (n *Node) serve(ctx context.Context, nc net.Conn, session string, dialAddr 
 	switch {
 	case n.stopping || n.peerCtx == nil:
 		code, reason = peer.RejectShutdown, "node is stopping"
+	case n.s.trusted != nil && !n.s.trusted[p.ID()]:
+		code, reason = peer.RejectUntrusted, "key not trusted"
 	case inbound && n.bans.Banned(host):
 		code, reason = peer.RejectBanned, "banned"
 	case inbound && (n.s.MaxInbound < 0 || n.nIn >= n.s.MaxInbound):
