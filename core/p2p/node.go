@@ -411,6 +411,8 @@ func (n *Node) serve(ctx context.Context, nc net.Conn, session string, dialAddr 
 	switch {
 	case n.stopping || n.peerCtx == nil:
 		code, reason = peer.RejectShutdown, "node is stopping"
+	case n.s.trusted != nil && !n.s.trusted[p.ID()]:
+		code, reason = peer.RejectUntrusted, "key not trusted"
 	case inbound && n.bans.Banned(host):
 		code, reason = peer.RejectBanned, "banned"
 	case inbound && (n.s.MaxInbound < 0 || n.nIn >= n.s.MaxInbound):

@@ -34,6 +34,10 @@ public enum Kind {
     ILLEGAL_STATE(Nodekit.KindIllegalState),
     /** A processor stopped because its persister failed. */
     PERSIST(Nodekit.KindPersist),
+    /** stop() or join() from inside a callback of the same object: returned at once (stop() requested the stop). */
+    CALLED_FROM_CALLBACK(Nodekit.KindCalledFromCallback),
+    /** A processor stopped with events its handler had not taken; {@code Processor.unhandled()} returns them. */
+    UNHANDLED(Nodekit.KindUnhandled),
     /** A worker process died while the task ran; {@code Nodekit.crashInfoOf(e)} has the details. */
     WORKER_CRASHED(Nodekit.KindWorkerCrashed),
     /** A worker task returned an error; the message is its text. */
