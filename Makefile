@@ -1,7 +1,7 @@
 # nodekit build entry points. The real work is in scripts/ (see the comments
 # there); this file only names it. Needs Go, a JDK (17+), Maven, gcc and make.
 #
-#   make test           Go tests (race), Android check, Java + Kotlin tests
+#   make test           Go tests (race), Android check, Java + Kotlin tests, ProGuard check
 #   make jar            build/nodekit.jar: bindings + libgojni.so for this machine
 #   make install        dev.nodekit:nodekit and dev.nodekit:nodekit-ktx into ~/.m2
 #   make aar            build/nodekit.aar (needs an Android SDK + NDK)
@@ -22,7 +22,7 @@ BENCHTIME ?= 300x
 
 all: jar
 
-test: test-go android-check test-java
+test: test-go android-check test-java proguard-check
 
 test-go:
 	$(GO) test -race -count=1 ./...
@@ -30,6 +30,12 @@ test-go:
 # Builds the native library and the jar, then runs the Java and Kotlin tests.
 test-java:
 	scripts/build-jvm.sh --test
+
+# ProGuard over the consumer app + the jars with the keep rules nodekit.jar
+# ships, then the shrunk app runs (needs test-java's jars).
+.PHONY: proguard-check
+proguard-check:
+	scripts/proguard-check.sh
 
 android-check:
 	scripts/android-check.sh
@@ -53,11 +59,34 @@ bench:
 	cd bench && COUNT=$(BENCH_COUNT) BENCHTIME=$(BENCHTIME) ./report.sh
 	$(GO) test -run '^$$' -bench 'Idle|Latency/ticker' -benchtime=1x ./core/processor
 	$(GO) test -run '^$$' -bench 'Events|Latency/processor|Stop' ./core/processor
+	$(MAKE) bench-worker
+
+# Worker processes side by side with hashicorp/go-plugin (bench/worker);
+# e.g. make bench-worker WORKER_BENCH_COUNT=5.
+WORKER_BENCH_COUNT ?= 3
+.PHONY: bench-worker
+bench-worker:
+	cd bench/worker && COUNT=$(WORKER_BENCH_COUNT) ./report.sh
 
 clean:
 	rm -rf build java/*/target examples/*/target
 
 # JVM examples and benchmarks. Each rebuilds build/nodekit.jar first.
+.PHONY: bench-p2p dchat
+
+# Peer benchmarks, each beside its baseline on bare net.Conns: handshake
+# (median-µs), 32-byte messages one way (msgs/s), memory per idle peer with
+# 1,000 connections (B/peer).
+bench-p2p:
+	$(GO) test -run '^$$' -bench 'Handshake' -benchtime 2000x -count 3 ./core/peer
+	$(GO) test -run '^$$' -bench 'Messages' -benchtime 500000x -count 3 ./core/peer
+	$(GO) test -run '^$$' -bench 'IdleMemory' -benchtime 1x -count 3 ./core/peer
+
+# A dchat node listening on DCHAT_LISTEN; more with: go run ./examples/dchat --help
+DCHAT_LISTEN ?= tcp://127.0.0.1:7001
+dchat:
+	$(GO) run ./examples/dchat --listen $(DCHAT_LISTEN) --nick $(USER)
+
 .PHONY: demo-java demo-kotlin bench-java churn-java
 
 # Runs examples/java (ProcessorExample, then GroupExample); run it twice: the

@@ -53,7 +53,13 @@ func Serve() int {
 		fmt.Fprintf(os.Stderr, "worker: file descriptor %d is not open\n", fd)
 		return 2
 	}
-	if err := serve(newConn(f)); err != nil {
+	c, err := newConn(f)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		return 2
+	}
+	defer c.close()
+	if err := serve(c); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		return 2
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sync"
 	"syscall"
@@ -76,12 +77,10 @@ func putHeader(b []byte, typ byte, id uint64, n int) {
 	binary.LittleEndian.PutUint64(b[8:16], id)
 }
 
-// conn is one end of the socketpair, used with blocking system calls (no
-// network poller: a blocked read wakes up straight from the kernel).
-// Writes are serialised; a frame is written whole before the next starts.
+// conn is one end of the socketpair, on the network poller. Writes are
+// serialised; a frame is written whole before the next starts.
 type conn struct {
-	f  *os.File
-	fd int
+	c  *net.UnixConn
 	r  *bufio.Reader
 	rh [headerSize]byte
 
@@ -94,8 +93,19 @@ type conn struct {
 // slice, without a copy.
 const smallFrame = 64 << 10
 
-func newConn(f *os.File) *conn {
-	return &conn{f: f, fd: int(f.Fd()), r: bufio.NewReaderSize(f, smallFrame)}
+// newConn takes over f, one end of a socketpair.
+func newConn(f *os.File) (*conn, error) {
+	defer f.Close()
+	nc, err := net.FileConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("worker: IPC channel: %w", err)
+	}
+	uc, ok := nc.(*net.UnixConn)
+	if !ok {
+		nc.Close()
+		return nil, fmt.Errorf("worker: IPC channel is a %T, not a Unix socket", nc)
+	}
+	return &conn{c: uc, r: bufio.NewReaderSize(uc, smallFrame)}, nil
 }
 
 // read reads the next frame (one reader at a time).
@@ -123,30 +133,33 @@ func (c *conn) write(typ byte, id uint64, parts ...[]byte) error {
 			b = append(b, p...)
 		}
 		c.wbuf = b
-		_, err := c.f.Write(b)
+		_, err := c.c.Write(b)
 		return err
 	}
 	var hdr [headerSize]byte
 	putHeader(hdr[:], typ, id, n)
-	if _, err := c.f.Write(hdr[:]); err != nil {
+	if _, err := c.c.Write(hdr[:]); err != nil {
 		return err
 	}
 	for _, p := range parts {
-		if _, err := c.f.Write(p); err != nil {
+		if _, err := c.c.Write(p); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// shutdown ends both directions: a read blocked in the kernel returns at
-// once, and the other side reads end of file.
-func (c *conn) shutdown() { _ = syscall.Shutdown(c.fd, syscall.SHUT_RDWR) }
+// shutdown ends both directions: a blocked read returns at once, and the
+// other side reads end of file.
+func (c *conn) shutdown() {
+	_ = c.c.CloseRead()
+	_ = c.c.CloseWrite()
+}
 
 // closeWrite tells the other side that nothing more will be sent.
-func (c *conn) closeWrite() { _ = syscall.Shutdown(c.fd, syscall.SHUT_WR) }
+func (c *conn) closeWrite() { _ = c.c.CloseWrite() }
 
-func (c *conn) close() error { return c.f.Close() }
+func (c *conn) close() error { return c.c.Close() }
 
 // socketpair returns two connected, blocking stream sockets, close-on-exec.
 func socketpair() (a, b *os.File, err error) {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
+	"syscall"
 	"sync"
 	"testing"
 	"time"
@@ -114,10 +116,19 @@ func init() {
 		}
 		return out, nil
 	})
-	// garbage writes bytes that are no frame onto the IPC channel.
+	// garbage writes bytes that are no frame onto the IPC channel (the one
+	// socket among the worker's open files).
 	worker.Register("garbage", func(context.Context, []byte) ([]byte, error) {
-		f := os.NewFile(3, "ipc")
-		_, _ = f.Write([]byte("this is not a frame, it is garbage!!"))
+		fds, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range fds {
+			if target, _ := os.Readlink("/proc/self/fd/" + e.Name()); strings.HasPrefix(target, "socket:") {
+				fd, _ := strconv.Atoi(e.Name())
+				_, _ = syscall.Write(fd, []byte("this is not a frame, it is garbage!!"))
+			}
+		}
 		select {}
 	})
 	// chatty writes 1 MiB to standard error, in one line, before answering.

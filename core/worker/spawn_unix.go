@@ -60,7 +60,13 @@ func (w *Worker) spawn() error {
 		}
 		return fmt.Errorf("worker: start %s: %w", path, err)
 	}
-	w.conn, w.pid, w.stderrR = newConn(parentEnd), cmd.Process.Pid, stderrR
+	w.pid, w.stderrR = cmd.Process.Pid, stderrR
+	if w.conn, err = newConn(parentEnd); err != nil {
+		_ = syscall.Kill(-w.pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		stderrR.Close()
+		return err
+	}
 	w.proc = &osProcess{cmd: cmd}
 	go func() {
 		defer close(w.tapDone)

@@ -261,8 +261,16 @@ func (w *Worker) startInProcess() error {
 	if err != nil {
 		return err
 	}
-	w.conn, w.path, w.pid = newConn(a), "(in process)", os.Getpid()
-	child := newConn(b)
+	w.path, w.pid = "(in process)", os.Getpid()
+	if w.conn, err = newConn(a); err != nil {
+		b.Close()
+		return err
+	}
+	child, err := newConn(b)
+	if err != nil {
+		_ = w.conn.close()
+		return err
+	}
 	p := &inProcess{done: make(chan struct{}), child: child}
 	go func() {
 		defer close(p.done)

@@ -1,6 +1,8 @@
 package dev.nodekit.jvm;
 
 import dev.nodekit.Nodekit;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.lang.ref.PhantomReference;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
@@ -12,6 +14,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.management.NotificationEmitter;
 
 /**
  * Runs a Go GC ({@link Nodekit#collectDropped()}) shortly after each Java GC.
@@ -22,11 +25,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * paced by the Go heap, not the Java heap, so without help that can take
  * forever.
  *
- * <p>How: a phantom-reachable sentinel object is registered with a
- * {@link ReferenceQueue}; a daemon thread blocks on the queue (no polling), and
- * when a GC clears the sentinel it re-arms a new one and schedules
+ * <p>How: the JVM's garbage collector beans send a notification after every
+ * collection, young or full (a listener, no polling); each schedules
  * collectDropped at once, after 100 ms and after 500 ms (go.Seq's queue thread
- * unpins asynchronously, so a single call may come too early). A new GC cycle
+ * unpins asynchronously, so a single call may come too early). On a JVM
+ * without those notifications a phantom-reachable sentinel object stands in:
+ * a daemon thread blocks on its {@link ReferenceQueue} and re-arms it after
+ * each GC that clears it (it can miss a GC that comes before the re-arm). A new GC cycle
  * restarts the burst rather than adding one, and two calls are at least
  * {@value #MIN_GAP_MS} ms apart, so a GC storm costs a bounded number of Go GCs.
  * Both threads are daemon threads: they never keep the JVM alive.
@@ -51,7 +56,7 @@ final class GcSentinel {
     private static ScheduledThreadPoolExecutor scheduler; // guarded by LOCK
     private static final List<ScheduledFuture<?>> PENDING = new ArrayList<>(); // guarded by LOCK
     private static volatile long lastEndNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(MIN_GAP_MS);
-    private static volatile boolean failed;
+    private static volatile boolean disabled; // by a failure, or by stop()
 
     private GcSentinel() {}
 
@@ -67,11 +72,43 @@ final class GcSentinel {
             scheduler.setKeepAliveTime(10, TimeUnit.SECONDS);
             scheduler.allowCoreThreadTimeOut(true);
         }
-        arm();
-        daemon("nodekit-gc-sentinel").newThread(GcSentinel::watch).start();
+        if (!listen()) {
+            arm();
+            daemon("nodekit-gc-sentinel").newThread(GcSentinel::watch).start();
+        }
     }
 
-    /** Number of Java GC cycles seen so far (for tests). */
+    /** The notification type of a finished collection (com.sun.management.GarbageCollectionNotificationInfo). */
+    static final String GC_NOTIFICATION = "com.sun.management.gc.notification";
+
+    /** Listens to every GC bean's notifications; false if there is none to listen to. */
+    private static boolean listen() {
+        boolean any = false;
+        try {
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+                if (gc instanceof NotificationEmitter) {
+                    ((NotificationEmitter) gc).addNotificationListener(
+                            (n, handback) -> collected(), n -> GC_NOTIFICATION.equals(n.getType()), null);
+                    any = true;
+                }
+            }
+        } catch (RuntimeException | LinkageError e) { // no java.management: the sentinel object instead
+            LOG.log(System.Logger.Level.DEBUG, "nodekit: no GC notifications; using a sentinel object", e);
+        }
+        return any;
+    }
+
+    private static void collected() {
+        GC_CYCLES.incrementAndGet();
+        scheduleBurst();
+    }
+
+    /** Stops the Go GCs for good: the JVM is shutting down (NativeLoader's hook). */
+    static void stop() {
+        disabled = true;
+    }
+
+    /** Number of Java collections seen so far (for tests). */
     static long gcCycles() {
         return GC_CYCLES.get();
     }
@@ -95,8 +132,7 @@ final class GcSentinel {
             }
             ref.clear();
             arm();
-            GC_CYCLES.incrementAndGet();
-            scheduleBurst();
+            collected();
         }
     }
 
@@ -113,14 +149,14 @@ final class GcSentinel {
     }
 
     private static void collect() {
-        if (failed || System.nanoTime() - lastEndNanos < TimeUnit.MILLISECONDS.toNanos(MIN_GAP_MS)) {
+        if (disabled || System.nanoTime() - lastEndNanos < TimeUnit.MILLISECONDS.toNanos(MIN_GAP_MS)) {
             return;
         }
         try {
             Nodekit.collectDropped();
             COLLECTIONS.incrementAndGet();
         } catch (Throwable t) {
-            failed = true; // report once, don't spam after every GC
+            disabled = true; // report once, don't spam after every GC
             LOG.log(System.Logger.Level.WARNING, "nodekit: collectDropped failed; GC sentinel disabled", t);
         } finally {
             lastEndNanos = System.nanoTime();

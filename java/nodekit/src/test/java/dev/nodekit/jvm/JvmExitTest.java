@@ -8,18 +8,41 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** A JVM that used the bindings exits when main returns (no non-daemon helper threads). */
 class JvmExitTest {
     @Test
     void jvmExitsAfterMainReturns() throws Exception {
+        String output = runChild(ExitProbe.class);
+        assertTrue(output.contains("0.1.0") && output.contains("group true true"), "unexpected output:\n" + output);
+    }
+
+    /**
+     * What the shutdown hook does: Go threads that called back into Java are
+     * attached to the JVM (which would wait 300 ms for them at exit), and
+     * releaseThreads detaches them: the JVM has that many threads fewer.
+     */
+    @Test
+    void releaseThreadsDetachesTheGoThreadsThatCalledJava() throws Exception {
+        String output = runChild(ReleaseProbe.class);
+        Matcher m = Pattern.compile("detached=(\\d+) jvmThreadsGone=(-?\\d+)").matcher(output);
+        assertTrue(m.find(), "unexpected output:\n" + output);
+        int detached = Integer.parseInt(m.group(1)), gone = Integer.parseInt(m.group(2));
+        assertTrue(detached > 0, "no Go thread was attached after callbacks from 4 threads; output:\n" + output);
+        assertEquals(detached, gone, "each detached Go thread is one JVM thread fewer; output:\n" + output);
+    }
+
+    /** Runs main of probe in a child JVM that must exit by itself; returns its output. */
+    static String runChild(Class<?> probe) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // Surefire puts the real test class path here (java.class.path may be a manifest jar).
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         File out = File.createTempFile("nodekit-exit-probe", ".txt");
         out.deleteOnExit();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp, ExitProbe.class.getName())
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp, probe.getName())
                 .redirectErrorStream(true)
                 .redirectOutput(out)
                 .start();
@@ -31,6 +54,6 @@ class JvmExitTest {
         }
         assertTrue(exited, "child JVM did not exit after main returned; output:\n" + output);
         assertEquals(0, p.exitValue(), "child JVM failed; output:\n" + output);
-        assertTrue(output.contains("0.1.0") && output.contains("group true true"), "unexpected output:\n" + output);
+        return output;
     }
 }
