@@ -217,6 +217,7 @@ func TestTLSPeersAreIdentifiedByKey(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, idA, b.Peers()[0].ID)
 	require.Equal(t, idB, a.Peers()[0].ID)
+	require.Equal(t, idA, a.ID())
 	require.NoError(t, b.Send(context.Background(), idA, "chat", []byte("over tls")))
 	eventually(t, "a got it", 5*time.Second, func() bool { return boxA.count("over tls") == 1 })
 
