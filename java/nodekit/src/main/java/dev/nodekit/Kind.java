@@ -34,6 +34,10 @@ public enum Kind {
     ILLEGAL_STATE(Nodekit.KindIllegalState),
     /** A processor stopped because its persister failed. */
     PERSIST(Nodekit.KindPersist),
+    /** stop() or join() from inside a callback of the same object: returned at once (stop() requested the stop). */
+    CALLED_FROM_CALLBACK(Nodekit.KindCalledFromCallback),
+    /** A processor stopped with events its handler had not taken; {@code Processor.unhandled()} returns them. */
+    UNHANDLED(Nodekit.KindUnhandled),
     /** A kind this version of the jar does not know (a newer native library); see {@link NodekitException#kindCode()}. */
     UNKNOWN(-1);
 
