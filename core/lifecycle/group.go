@@ -30,7 +30,8 @@ import (
 // the one before it. All of it happens under one mutex of the run, so events
 // stay in order; the supervising goroutine wakes only for what needs a
 // decision (a failure, the context's cancellation, an observer's refusal, a
-// due restart) or when the
+// due restart; under a Handle the stop relay begins on the goroutine that asks
+// for the stop) or when the
 // phase's single watchdog timer fires (the start or stop timeout of the
 // service being waited for, or the observers' acknowledgement). Without
 // observers there is no dispatcher goroutine at all.
@@ -202,6 +203,7 @@ type run struct {
 	disp       *dispatcher     // made on the first event for an observer
 	events     []Event         // not yet handed to the dispatcher: see flush
 	obsOverran bool            // an observer overran the start: do not wait for it on stop
+	told       bool            // the Handle calls cancelled: no need to watch ctx.Done
 }
 
 // Run runs the group until ctx is cancelled or a service fails, as described
@@ -231,6 +233,11 @@ func (g *Group) Run(ctx context.Context) error {
 	r.advance(now)
 	r.flush()
 	r.mu.Unlock()
+	// Run by a Handle: its stop begins on the goroutine that asks for it, and
+	// the supervisor need not wake for the cancellation.
+	if h, ok := ctx.Value(cancelKey{}).(*Handle); ok {
+		r.told = h.notifyCancel(r.cancelled)
+	}
 
 	r.supervise()
 
@@ -306,8 +313,8 @@ func (r *run) supervise() {
 			Ready(r.ctx)
 			continue
 		}
-		var cancelled <-chan struct{} // until the stop begins
-		if phase < phaseStopping {
+		var cancelled <-chan struct{} // until the stop begins, unless told
+		if phase < phaseStopping && !r.told {
 			cancelled = r.ctx.Done()
 		}
 		select {
@@ -326,6 +333,18 @@ func (r *run) supervise() {
 			r.restartDue()
 			r.mu.Unlock()
 		}
+	}
+}
+
+// cancelled is called by the Handle running the group when it cancels the
+// group's context, on the goroutine that stops it: the stop relay begins
+// there.
+func (r *run) cancelled() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.phase < phaseStopping {
+		r.beginStop()
+		r.flush()
 	}
 }
 
