@@ -69,6 +69,9 @@ func kindOf(err error) int {
 		}
 		err = j.Unwrap()[0]
 	}
+	if k := workerKind(err); k != 0 {
+		return k
+	}
 	var pe *lifecycle.PanicError
 	switch {
 	case errors.Is(err, processor.ErrPersist):

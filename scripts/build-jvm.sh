@@ -101,6 +101,11 @@ step "go build -buildmode=c-shared -> libgojni.so ($goos-$arch, JNI headers of $
 build_native "$(go env GOARCH)" "$arch" "$cc"
 cp "$BUILD/jvm/native/$arch/libgojni.so" "$BUILD/jvm/native/libgojni.so"
 
+# The worker executable the Java and Kotlin tests start (examples/workerhost),
+# built like libgojni.so so that both report the same worker.BuildID.
+step "go build -> build/jvm/workerhost (examples/workerhost, $goos-$arch)"
+go build -trimpath -ldflags='-s -w' -o "$BUILD/jvm/workerhost" ./examples/workerhost
+
 # The jar carries the other 64-bit Linux architecture too, cross-compiled with
 # Debian's cross gcc (scripts/cross-cc.sh installs it with apt-get if missing).
 # No cross compiler is an error, unless NODEKIT_HOST_ONLY=1: then the jar has
