@@ -16,7 +16,7 @@
  * <li>From inside a callback of a {@link dev.nodekit.Group} or
  *     {@link dev.nodekit.Processor} (a service hook, an observer, an event
  *     handler, a persister, a timer) its own {@code stop()} only requests the
- *     stop and returns at once, since the stop waits for that callback;
+ *     stop and returns at once (the stop waits for that callback);
  *     {@code join()} elsewhere gives the outcome.
  * </ul>
  *
