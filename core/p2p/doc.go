@@ -35,6 +35,13 @@
 // connected peers or, when none is connected or the book is empty, a seed
 // session: connect to a seed, ask for addresses, disconnect.
 //
+// # Identity
+//
+// Over tcp+tls both sides present a self-signed ed25519 certificate and a
+// peer's ID is peer.KeyID of its key; Settings.TrustedKeys limits the node
+// to the keys it lists (everything else is refused with
+// peer.RejectUntrusted). Over tcp a peer's ID is its remote address.
+//
 // # Address book
 //
 // Untried addresses (heard of) and tried ones (handshake succeeded). A full

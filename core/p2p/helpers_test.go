@@ -90,11 +90,14 @@ func rawPeer(t testing.TB, addr string, nonce uint64) (*peer.Peer, error) {
 }
 
 // eventually waits for cond, checking whenever the test's clock ticks.
-func eventually(t testing.TB, what string, within time.Duration, cond func() bool) {
+func eventually(t testing.TB, what string, within time.Duration, cond func() bool, detail ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
+			for _, d := range detail {
+				what += ": " + d()
+			}
 			t.Fatalf("not within %s: %s", within, what)
 		}
 		time.Sleep(10 * time.Millisecond)

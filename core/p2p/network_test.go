@@ -3,6 +3,7 @@ package p2p
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,16 @@ func connected(nodes []*Node) bool {
 	return len(seen) == len(nodes)
 }
 
+// describe lists each node's outbound count and book size, for failures.
+func describe(nodes []*Node) string {
+	var b strings.Builder
+	for i, n := range nodes {
+		st := n.Stats()
+		fmt.Fprintf(&b, "node %d: out %d in %d untried %d tried %d; ", i, st.Outbound, st.Inbound, st.Untried, st.Tried)
+	}
+	return b.String()
+}
+
 func allReachTarget(nodes []*Node, target int) bool {
 	for _, n := range nodes {
 		if n.Stats().Outbound < target {
@@ -55,18 +66,18 @@ func TestThirtyNodesFromOneSeedConvergeAndBroadcastOnce(t *testing.T) {
 		t.Skip("30 nodes")
 	}
 	const size, slots = 30, 4
-	seed, seedBox := startNode(t, testSettings(func(s *Settings) { s.OutboundSlots = slots }))
+	// MaxInbound leaves every node room for its own outbound peers: a node
+	// that every other node dialed could not reach its target.
+	limits := func(s *Settings) { s.OutboundSlots, s.MaxInbound = slots, 2*slots }
+	seed, seedBox := startNode(t, testSettings(limits))
 	nodes, boxes := []*Node{seed}, []*inbox{seedBox}
 	for range size - 1 {
-		n, b := startNode(t, testSettings(func(s *Settings) {
-			s.OutboundSlots = slots
-			s.Seeds = []string{addrOf(t, seed)}
-		}))
+		n, b := startNode(t, testSettings(limits, func(s *Settings) { s.Seeds = []string{addrOf(t, seed)} }))
 		nodes, boxes = append(nodes, n), append(boxes, b)
 	}
 	eventually(t, "every node reaches its outbound target", 30*time.Second, func() bool {
 		return allReachTarget(nodes, slots) && connected(nodes)
-	})
+	}, func() string { return describe(nodes) })
 	for i, n := range nodes {
 		require.Equal(t, slots, n.Stats().Outbound, "node %d", i)
 	}
@@ -100,16 +111,18 @@ func TestChurnKeepsTheNetworkConnected(t *testing.T) {
 		t.Skip("churn")
 	}
 	const size, slots = 12, 3
-	seed, _ := startNode(t, testSettings(func(s *Settings) { s.OutboundSlots = slots }))
+	limits := func(s *Settings) { s.OutboundSlots, s.MaxInbound = slots, 2*slots }
+	seed, _ := startNode(t, testSettings(limits))
 	seedAddr := addrOf(t, seed)
 	nodes := []*Node{seed}
 	listen := []string{seedAddr}
 	for range size - 1 {
-		n, _ := startNode(t, testSettings(func(s *Settings) { s.OutboundSlots = slots; s.Seeds = []string{seedAddr} }))
+		n, _ := startNode(t, testSettings(limits, func(s *Settings) { s.Seeds = []string{seedAddr} }))
 		nodes = append(nodes, n)
 		listen = append(listen, addrOf(t, n))
 	}
-	eventually(t, "converged before churn", 20*time.Second, func() bool { return allReachTarget(nodes, slots) && connected(nodes) })
+	eventually(t, "converged before churn", 20*time.Second, func() bool { return allReachTarget(nodes, slots) && connected(nodes) },
+		func() string { return describe(nodes) })
 
 	// For 3 s, stop a random node (never the seed) and restart it on the same
 	// address.
@@ -118,8 +131,7 @@ func TestChurnKeepsTheNetworkConnected(t *testing.T) {
 	for time.Now().Before(end) {
 		i := 1 + rand.IntN(size-1)
 		require.NoError(t, nodes[i].Stop())
-		n, _ := startNode(t, testSettings(func(s *Settings) {
-			s.OutboundSlots = slots
+		n, _ := startNode(t, testSettings(limits, func(s *Settings) {
 			s.Seeds = []string{seedAddr}
 			s.Listen = []string{listen[i]}
 		}))
@@ -129,5 +141,5 @@ func TestChurnKeepsTheNetworkConnected(t *testing.T) {
 	}
 	eventually(t, fmt.Sprintf("connected again after %d restarts", restarts), 20*time.Second, func() bool {
 		return allReachTarget(nodes, slots) && connected(nodes)
-	})
+	}, func() string { return describe(nodes) })
 }

@@ -96,6 +96,7 @@ type conn struct {
 	getaddr  bucket
 	gotAddr  chan struct{} // seed: closed on the first addr message
 	gotOnce  sync.Once
+	cb       *lifecycle.Callbacks // handlers run as callbacks of the node's handle
 }
 
 // New checks s and returns a node that is not yet running.
@@ -110,6 +111,9 @@ func New(s Settings) (*Node, error) {
 // Register adds an application protocol; it fails while the node runs, for
 // a reserved or already registered command, and for bad limits.
 func (n *Node) Register(p Protocol) error {
+	if n.s == nil {
+		return errZeroNode
+	}
 	if err := p.check(); err != nil {
 		return err
 	}
@@ -180,8 +184,14 @@ func (n *Node) Join() error {
 	return h.Join()
 }
 
+// errZeroNode: a Node that did not come from New.
+var errZeroNode = &SettingError{Setting: "Settings", Reason: "node not made by p2p.New"}
+
 // Run runs the node until ctx is cancelled or a part fails; see Node.
 func (n *Node) Run(ctx context.Context) error {
+	if n.s == nil {
+		return errZeroNode
+	}
 	n.mu.Lock()
 	if n.running {
 		n.mu.Unlock()
@@ -401,6 +411,8 @@ func (n *Node) serve(ctx context.Context, nc net.Conn, session string, dialAddr 
 	switch {
 	case n.stopping || n.peerCtx == nil:
 		code, reason = peer.RejectShutdown, "node is stopping"
+	case n.s.trusted != nil && !n.s.trusted[p.ID()]:
+		code, reason = peer.RejectUntrusted, "key not trusted"
 	case inbound && n.bans.Banned(host):
 		code, reason = peer.RejectBanned, "banned"
 	case inbound && (n.s.MaxInbound < 0 || n.nIn >= n.s.MaxInbound):
@@ -542,6 +554,11 @@ const rateScore = 10
 
 func (n *Node) runConn(ctx context.Context, c *conn) {
 	defer n.peerWG.Done()
+	// The handlers run on this goroutine (the peer's reader): as callbacks,
+	// so that a Stop called from one returns at once instead of waiting for
+	// the handler that called it.
+	c.cb = lifecycle.NewCallbacks(ctx)
+	defer c.cb.Close()
 	err := c.p.Run(ctx)
 	n.dropped.Add(c.p.Stats().Dropped) // final: Run has returned
 	n.mu.Lock()
@@ -633,7 +650,7 @@ func (n *Node) onMessage(p *peer.Peer, cmd string, payload []byte) error {
 		defer n.forward(c, cmd, fwd)
 	}
 	if pr.Handler != nil {
-		return pr.Handler(Message{Peer: p.ID(), Command: cmd, Payload: body})
+		return c.cb.Call(func() error { return pr.Handler(Message{Peer: p.ID(), Command: cmd, Payload: body}) })
 	}
 	return nil
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -328,4 +330,77 @@ func TestStopDuringHeavyTrafficIsPrompt(t *testing.T) {
 	close(stop)
 	<-done
 	require.NoError(t, a.Stop())
+}
+
+func TestStopFromAHandlerReturnsAtOnce(t *testing.T) {
+	a, err := New(testSettings())
+	require.NoError(t, err)
+	stopped := make(chan error, 1)
+	require.NoError(t, a.Register(Protocol{Command: "chat", MaxSize: 64, Relay: true, Handler: func(Message) error {
+		stopped <- a.Stop() // the node's stop waits for this handler's peer: it must not wait here
+		return nil
+	}}))
+	require.NoError(t, a.Start())
+	b, _ := startNode(t, testSettings(func(s *Settings) { s.Peers = []string{addrOf(t, a)} }))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, b.WaitPeers(ctx, 1))
+	_, err = b.Broadcast("chat", []byte("stop"))
+	require.NoError(t, err)
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop from a handler blocked")
+	}
+	require.NoError(t, a.Join())
+}
+
+func TestZeroValueNodeFailsStartInsteadOfPanicking(t *testing.T) {
+	var n Node
+	var se *SettingError
+	require.ErrorAs(t, n.Start(), &se)
+	require.ErrorAs(t, n.Register(Protocol{Command: "x"}), &se)
+	_, err := n.Broadcast("x", nil)
+	require.ErrorIs(t, err, ErrNotRunning)
+	require.Empty(t, n.Peers())
+}
+
+func TestTrustedKeysRefuseOtherPeers(t *testing.T) {
+	_, ka, _ := ed25519.GenerateKey(rand.Reader)
+	_, kb, _ := ed25519.GenerateKey(rand.Reader)
+	_, kc, _ := ed25519.GenerateKey(rand.Reader)
+	idA, _ := peer.KeyID(ka.Public())
+	idB, _ := peer.KeyID(kb.Public())
+	tlsListen := func(s *Settings) { s.Listen = []string{"tcp+tls://127.0.0.1:0"} }
+	a, _ := startNode(t, testSettings(tlsListen, func(s *Settings) { s.Key = ka; s.TrustedKeys = []string{idB} }))
+	b, _ := startNode(t, testSettings(tlsListen, func(s *Settings) {
+		s.Key = kb
+		s.TrustedKeys = []string{idA}
+		s.Peers = []string{addrOf(t, a)}
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, b.WaitPeers(ctx, 1), "trusted keys connect")
+	require.Equal(t, idA, b.Peers()[0].ID)
+
+	// A TLS client with another key is refused with a reason.
+	cert, err := selfSigned(kc)
+	require.NoError(t, err)
+	nc, err := tls.Dial("tcp", strings.TrimPrefix(addrOf(t, a), "tcp+tls://"), tlsConfig(cert))
+	require.NoError(t, err)
+	pc, err := peer.New(nc, false, &peer.Config{Magic: peer.Magic([]byte("test"))})
+	require.NoError(t, err)
+	err = pc.Handshake(context.Background(), peer.Version{Protocol: 1, AppName: "p2ptest", AppVersion: "1.0.0", Nonce: 81}, nil)
+	var re *peer.RejectError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, peer.RejectUntrusted, re.Code)
+	require.Len(t, a.Peers(), 1)
+
+	_, err = rawPeer(t, "tcp://"+strings.TrimPrefix(addrOf(t, a), "tcp+tls://"), 71)
+	require.Error(t, err, "plain tcp is refused when keys are pinned")
+
+	_, err = New(testSettings(func(s *Settings) { s.TrustedKeys = []string{"key:zz"} }))
+	var se *SettingError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "TrustedKeys[0]", se.Setting)
 }

@@ -163,7 +163,8 @@ func (n *Node) outboundSlot(ctx context.Context) {
 			switch {
 			case ctx.Err() != nil:
 				return
-			case errors.As(err, &rej) && (rej.Code == peer.RejectDuplicate || rej.Code == peer.RejectShutdown):
+			case errors.As(err, &rej) && (rej.Code == peer.RejectDuplicate || rej.Code == peer.RejectShutdown ||
+				rej.Code == peer.RejectFull || rej.Code == peer.RejectTooManyIP):
 				// reachable, just not now: the attempt's rest applies
 			case errors.Is(err, peer.ErrSelfConnection):
 				n.book.Remove(a)

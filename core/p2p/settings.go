@@ -2,8 +2,10 @@ package p2p
 
 import (
 	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"nodekit.dev/nodekit/core/peer"
@@ -25,7 +27,9 @@ type Settings struct {
 	// the outbound slots find no address to try and no peer is connected.
 	Seeds []string
 	// OutboundSlots is how many outbound connections to keep, filled from the
-	// address book. Zero is valid only with Peers.
+	// address book. Zero is valid only with Peers. A slot never dials a node
+	// already connected either way, so in a network of N nodes a node can
+	// reach its target only if MaxInbound ≤ N−1−OutboundSlots.
 	OutboundSlots int
 	// MaxInbound caps inbound connections (including those still
 	// handshaking). Default 64; negative: accept none.
@@ -48,6 +52,11 @@ type Settings struct {
 	// Key is the node's identity for tcp+tls (default: a new key per Run).
 	// Over tcp+tls a peer's ID is peer.KeyID of its key.
 	Key ed25519.PrivateKey
+	// TrustedKeys, if set, are the only peer IDs (peer.KeyID values,
+	// "key:" and 32 hex digits) the node talks to, both ways: it then
+	// refuses plain tcp connections and tcp+tls peers with another key
+	// (peer.RejectUntrusted).
+	TrustedKeys []string
 
 	DialTimeout      time.Duration // per dial (default 5 s)
 	HandshakeTimeout time.Duration // per handshake, TLS included (default peer.DefaultHandshakeTimeout)
@@ -97,6 +106,7 @@ type settings struct {
 	listen, peers, seeds []Addr
 	external             Addr
 	magic                peer.Magic
+	trusted              map[string]bool
 }
 
 func (s Settings) check() (*settings, error) {
@@ -129,6 +139,15 @@ func (s Settings) check() (*settings, error) {
 		if n.external, err = ParseAddr(s.ExternalAddr); err != nil {
 			return bad("ExternalAddr", "%v", err)
 		}
+	}
+	for i, k := range s.TrustedKeys {
+		if !validKeyID(k) {
+			return bad(fmt.Sprintf("TrustedKeys[%d]", i), "%q is not \"key:\" and 32 hex digits (peer.KeyID)", k)
+		}
+		if n.trusted == nil {
+			n.trusted = map[string]bool{}
+		}
+		n.trusted[k] = true
 	}
 	if len(s.Magic) != 4 {
 		return bad("Magic", "must be 4 bytes, got %d", len(s.Magic))
@@ -203,4 +222,13 @@ func (s Settings) check() (*settings, error) {
 // validAppVersion checks AppVersion the way the handshake will.
 func validAppVersion(v peer.Version) bool {
 	return peer.CheckVersion(v) == nil
+}
+
+func validKeyID(s string) bool {
+	hexPart, ok := strings.CutPrefix(s, "key:")
+	if !ok || len(hexPart) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil
 }

@@ -143,6 +143,7 @@ const (
 	RejectShutdown   RejectCode = 6 // the node is stopping
 	RejectSelf       RejectCode = 7 // a connection to ourselves
 	RejectByCallback RejectCode = 8 // the application's onVersion refused
+	RejectUntrusted  RejectCode = 9 // the remote's key is not trusted
 )
 
 func encodeReject(code RejectCode, reason string) []byte {
