@@ -142,13 +142,16 @@ func (g *Group) configure(set func(*group)) error {
 // Add appends a service with default options (see AddWithOptions).
 func (g *Group) Add(name string, svc Service) error { return g.AddWithOptions(name, svc, nil) }
 
-// AddWithOptions appends a service. It throws if the name is taken or the
-// group has started. svc and opts may be null.
+// AddWithOptions appends a service. It throws if the name is null, empty or
+// taken, or the group has started. svc and opts may be null.
 func (g *Group) AddWithOptions(name string, svc Service, opts *ServiceOptions) (err error) {
 	defer guard(&err)
 	in, err := g.inner()
 	if err != nil {
 		return err
+	}
+	if name == "" {
+		return fmt.Errorf("add: a service needs a name (got null or empty): %w", errIllegalState)
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -291,7 +294,7 @@ func (g *group) releaseWhenDone(h *lifecycle.Handle) {
 // release records the outcome of the ended handle h and lets go of
 // everything else; it returns the outcome. The first call wins.
 func (g *group) release(h *lifecycle.Handle) *groupEnd {
-	err := h.Join() // h has ended: this does not block
+	err := h.Err() // h has ended: its outcome
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.end != nil {
@@ -323,15 +326,18 @@ func (g *Group) Join() (res *Result) {
 	case h == nil:
 		return resultOf(fmt.Errorf("join: not started: %w", errIllegalState))
 	}
-	h.Join() //nolint:errcheck // release reads the same outcome
+	if err := h.Join(); !closed(h.Done()) {
+		return resultOf(err) // KindCalledFromCallback: from inside one of its callbacks
+	}
 	return in.release(h).res
 }
 
 // Stop stops the services in reverse order and returns the outcome, the same
 // as Join. It is idempotent and safe from any thread. From inside an observer
-// or a service hook it only requests the stop and returns ok at once (it
-// cannot wait for itself); join() elsewhere gives the outcome. Before start()
-// it returns ok and the group can no longer start.
+// or a service hook of this group it cannot wait for itself: it requests the
+// stop and returns KindCalledFromCallback at once (join() elsewhere gives the
+// outcome; requestStop() says the same without a Result). Before start() it
+// returns ok and the group can no longer start.
 func (g *Group) Stop() (res *Result) {
 	defer guardResult(&res)
 	in, err := g.inner()
@@ -348,10 +354,31 @@ func (g *Group) Stop() (res *Result) {
 	if end != nil {
 		return end.res
 	}
-	if err := h.Stop(); err != nil || !closed(h.Done()) {
-		return resultOf(stopOutcome(err)) // from inside a callback: the stop was only requested
+	if err := h.Stop(); !closed(h.Done()) {
+		return resultOf(err) // KindCalledFromCallback: the stop is requested, not waited for
 	}
 	return in.release(h).res
+}
+
+// RequestStop starts the stop (as stop() does) and returns at once, from
+// any thread and from inside the group's own callbacks; join() gives the
+// outcome. Idempotent. Before start() the group can then no longer start.
+func (g *Group) RequestStop() {
+	in, err := g.inner()
+	if err != nil {
+		return
+	}
+	in.mu.Lock()
+	h, end := in.h, in.end
+	if h == nil && end == nil {
+		in.h = lifecycle.Start("group", lifecycle.ServiceFunc(func(context.Context) error { return nil }))
+		h = in.h
+		go in.releaseWhenDone(h)
+	}
+	in.mu.Unlock()
+	if h != nil {
+		h.RequestStop()
+	}
 }
 
 // State returns the group's State* constant.
@@ -370,11 +397,12 @@ func (g *Group) State() int {
 	}
 }
 
-// ServiceState returns the State* of the named service, or -1 if there is none.
-func (g *Group) ServiceState(name string) int {
+// ServiceState returns the State* of the named service. It throws if the
+// group has no service of that name.
+func (g *Group) ServiceState(name string) (state int, err error) {
 	in, err := g.inner()
 	if err != nil {
-		return -1
+		return StateNew, err
 	}
 	in.mu.Lock()
 	lg, end := in.g, in.end
@@ -382,19 +410,17 @@ func (g *Group) ServiceState(name string) int {
 	if end != nil {
 		for _, s := range end.services {
 			if s.name == name {
-				return s.state
+				return s.state, nil
 			}
 		}
-		return -1
-	}
-	if lg != nil {
+	} else if lg != nil {
 		for _, s := range lg.Status() {
 			if s.Name == name {
-				return int(s.State)
+				return int(s.State), nil
 			}
 		}
 	}
-	return -1
+	return StateNew, fmt.Errorf("service state: no service %q in this group: %w", name, errIllegalState)
 }
 
 // javaService runs a Java Service as a lifecycle service: start() hook,

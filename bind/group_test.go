@@ -72,10 +72,18 @@ func (c *calls) await(t *testing.T, want string) {
 	}
 }
 
+// serviceState is g.ServiceState(name) for a name that must exist.
+func serviceState(t *testing.T, g *Group, name string) int {
+	t.Helper()
+	s, err := g.ServiceState(name)
+	require.NoError(t, err)
+	return s
+}
+
 type eventLog struct{ c *calls }
 
 func (o eventLog) OnEvent(e *Event) error {
-	o.c.add(e.Service + ":" + [...]string{"New", "Starting", "Running", "Stopping", "Stopped", "Failed"}[e.To])
+	o.c.add(e.Service + ":" + StateName(e.To))
 	return nil
 }
 
@@ -87,8 +95,9 @@ func TestGroupStartStopOrderAndResult(t *testing.T) {
 	res := g.Start()
 	require.True(t, res.IsOk(), res.String())
 	assert.Equal(t, StateRunning, g.State())
-	assert.Equal(t, StateRunning, g.ServiceState("b"))
-	assert.Equal(t, -1, g.ServiceState("nope"))
+	assert.Equal(t, StateRunning, serviceState(t, g, "b"))
+	_, err := g.ServiceState("nope")
+	assert.ErrorIs(t, err, errIllegalState, "an unknown name is an error, not a state")
 	res = g.Stop()
 	assert.True(t, res.IsOk())
 	assert.Equal(t, KindOK, res.Kind())
@@ -195,7 +204,7 @@ func TestStopFromInsideObserver(t *testing.T) {
 	g.Start()
 	select {
 	case r := <-res:
-		assert.True(t, r.IsOk())
+		assert.Equal(t, KindCalledFromCallback, r.Kind(), "requested, not waited for: %v", r)
 	case <-time.After(waitTimeout):
 		t.Fatal("stop from the observer never returned")
 	}
@@ -331,7 +340,8 @@ func TestZeroValueGroupAndProcessorNeverPanic(t *testing.T) {
 	assert.Error(t, g.FailService("a", "x"))
 	g.Observe(1, nil)
 	assert.Equal(t, StateNew, g.State())
-	assert.Equal(t, -1, g.ServiceState("a"))
+	_, err := g.ServiceState("a")
+	assert.Error(t, err)
 
 	var p Processor // Java: new Processor()
 	assert.ErrorContains(t, p.Submit([]byte("x")), "use Nodekit.startProcessor")

@@ -2,6 +2,7 @@ package nodekit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"runtime"
 	"strings"
@@ -38,6 +39,8 @@ type NodeConfig struct {
 	SendTimeoutMillis int64
 
 	listen, peers, seeds []string
+	trusted              []string
+	key                  ed25519.PrivateKey
 	protos               []p2p.Protocol
 }
 
@@ -52,6 +55,22 @@ func (c *NodeConfig) AddPeer(addr string) { c.peers = append(c.peers, addr) }
 
 // AddSeed adds a seed, asked for addresses when the node knows none.
 func (c *NodeConfig) AddSeed(addr string) { c.seeds = append(c.seeds, addr) }
+
+// SetKeySeed sets the node's identity for tcp+tls: the 32-byte seed of an
+// ed25519 key (keep it to keep the node's ID across runs; without it each
+// start makes a new key).
+func (c *NodeConfig) SetKeySeed(seed []byte) error {
+	if len(seed) != ed25519.SeedSize {
+		return fmt.Errorf("key seed: %d bytes, want %d", len(seed), ed25519.SeedSize)
+	}
+	c.key = ed25519.NewKeyFromSeed(seed)
+	return nil
+}
+
+// AddTrustedKey pins a peer's ID (Node.id() of the other node, "key:" and 32
+// hex digits): once any is added, the node talks only to tcp+tls peers with
+// a listed key.
+func (c *NodeConfig) AddTrustedKey(id string) { c.trusted = append(c.trusted, id) }
 
 // RegisterMessage adds a message type: its command (1..12 printable ASCII
 // bytes), the largest payload, a per-peer rate limit in messages per second
@@ -104,6 +123,7 @@ func StartNode(config *NodeConfig, handler MessageHandler, logger Logger) (node 
 		PingInterval: millis(c.PingIntervalMillis), IdleTimeout: millis(c.IdleTimeoutMillis),
 		DiscoveryInterval: millis(c.DiscoveryIntervalMillis),
 		ReconnectMin:      millis(c.ReconnectMinMillis), ReconnectMax: millis(c.ReconnectMaxMillis),
+		Key: c.key, TrustedKeys: append([]string(nil), c.trusted...),
 		Logger: slogFor(logger),
 	})
 	if err != nil {
@@ -187,6 +207,15 @@ func (n *Node) Addrs() string {
 		return ""
 	}
 	return strings.Join(n.n.Addrs(), ",")
+}
+
+// ID is the node's identity over tcp+tls: what its peers see as its id,
+// and what they pass to AddTrustedKey.
+func (n *Node) ID() string {
+	if n.nodeHandle == nil {
+		return ""
+	}
+	return n.n.ID()
 }
 
 // Dropped counts messages accepted for peers that disconnected before they

@@ -140,3 +140,29 @@ func TestADroppedNodeIsStopped(t *testing.T) {
 		}
 	}
 }
+
+func TestTLSNodesWithPinnedKeys(t *testing.T) {
+	seed := func(b byte) []byte { s := make([]byte, 32); s[0] = b; return s }
+	ca := chatConfig()
+	ca.listen = []string{"tcp+tls://127.0.0.1:0"}
+	require.NoError(t, ca.SetKeySeed(seed(1)))
+	require.Error(t, ca.SetKeySeed([]byte("short")))
+	cb := chatConfig()
+	require.NoError(t, cb.SetKeySeed(seed(2)))
+	// Learn b's ID from a first run with the same seed.
+	probe, err := StartNode(cb, nil, nil)
+	require.NoError(t, err)
+	idB := probe.ID()
+	require.True(t, probe.Stop().IsOk())
+	ca.AddTrustedKey(idB)
+	a, err := StartNode(ca, nil, nil)
+	require.NoError(t, err)
+	defer a.Stop()
+	cb.AddPeer(a.Addrs())
+	b, err := StartNode(cb, nil, nil)
+	require.NoError(t, err)
+	defer b.Stop()
+	require.True(t, b.WaitPeers(1, 5000))
+	require.Equal(t, a.ID(), b.Peers().ID(0))
+	require.Equal(t, idB, b.ID(), "the same seed gives the same ID")
+}

@@ -88,9 +88,10 @@ type procLive struct {
 
 // procEnd is what an ended processor keeps.
 type procEnd struct {
-	res      *Result
-	state    int
-	counters ProcessorCounters
+	res       *Result
+	state     int
+	counters  ProcessorCounters
+	unhandled []processor.Event // accepted but not handled: Unhandled hands them back
 }
 
 // javaLoop runs a processor whose handler, persister and timers are Java
@@ -187,7 +188,8 @@ func (pc *proc) release(live *procLive) *procEnd {
 	if end := pc.end.Load(); end != nil {
 		return end
 	}
-	end := &procEnd{res: resultOf(live.h.Join()), state: int(live.h.State()), counters: countersOf(live.p)}
+	end := &procEnd{res: resultOf(live.h.Err()), state: int(live.h.State()), counters: countersOf(live.p),
+		unhandled: live.p.Unhandled()}
 	if !pc.end.CompareAndSwap(nil, end) {
 		return pc.end.Load()
 	}
@@ -293,13 +295,17 @@ func (p *Processor) Join() (res *Result) {
 	case end != nil:
 		return end.res
 	}
-	live.h.Join() //nolint:errcheck // release reads the same outcome
+	if err := live.h.Join(); !closed(live.h.Done()) {
+		return resultOf(err) // KindCalledFromCallback: from inside one of its callbacks
+	}
 	return p.release(live).res
 }
 
 // Stop stops the processor after a final persist (if the state changed) and
-// returns the outcome, the same as Join. Idempotent and safe from any thread;
-// from inside one of its callbacks it only requests the stop and returns ok.
+// returns the outcome, the same as Join: every event submitted before is
+// handled first, or the Result is KindUnhandled and Unhandled returns what
+// was left. Idempotent and safe from any thread; from inside one of its
+// callbacks it requests the stop and returns KindCalledFromCallback at once.
 func (p *Processor) Stop() (res *Result) {
 	defer guardResult(&res)
 	live, end, err := p.core()
@@ -309,10 +315,47 @@ func (p *Processor) Stop() (res *Result) {
 	case end != nil:
 		return end.res
 	}
-	if err := live.h.Stop(); err != nil || !closed(live.h.Done()) {
-		return resultOf(stopOutcome(err)) // from inside a callback: the stop was only requested
+	if err := live.h.Stop(); !closed(live.h.Done()) {
+		return resultOf(err) // KindCalledFromCallback: the stop is requested, not waited for
 	}
 	return p.release(live).res
+}
+
+// RequestStop starts the stop (as stop() does) and returns at once, from
+// any thread and from inside the processor's own callbacks; join() gives
+// the outcome. Idempotent.
+func (p *Processor) RequestStop() {
+	if live, _, err := p.core(); err == nil && live != nil {
+		live.h.RequestStop()
+	}
+}
+
+// UnhandledCount returns how many events the processor had accepted but not
+// handled when it stopped (0 while it runs): a stop whose Result is
+// KindUnhandled left that many, and Unhandled returns them.
+func (p *Processor) UnhandledCount() int {
+	if _, end, err := p.core(); err == nil && end != nil {
+		return len(end.unhandled)
+	}
+	return 0
+}
+
+// Unhandled returns, once the processor has stopped, the events it had
+// accepted but not handled, in order, packed as a BatchEventHandler receives
+// them (EventBatch.unpack); null if there are none. Submit them to a new
+// processor to handle them after all.
+func (p *Processor) Unhandled() []byte {
+	_, end, err := p.core()
+	if err != nil || end == nil || len(end.unhandled) == 0 {
+		return nil
+	}
+	var buf []byte
+	for _, e := range end.unhandled {
+		b := e.([]byte)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(b)))
+		buf = append(buf, b...)
+	}
+	return buf
 }
 
 // State returns the processor's State* constant (StateNew if not started).

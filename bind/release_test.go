@@ -40,8 +40,9 @@ func TestEndedGroupLetsGoOfServicesAndObservers(t *testing.T) {
 	collected(t, "the observer", func() bool { return wobs.Value() == nil })
 	// The handle still answers, from what it kept.
 	assert.Equal(t, StateStopped, g.State())
-	assert.Equal(t, StateStopped, g.ServiceState("a"))
-	assert.Equal(t, -1, g.ServiceState("b"))
+	assert.Equal(t, StateStopped, serviceState(t, g, "a"))
+	_, err := g.ServiceState("b")
+	assert.Error(t, err)
 	assert.True(t, g.Join().IsOk())
 	assert.Equal(t, KindIllegalState, g.Start().Kind())
 	require.Error(t, g.Add("b", nil))

@@ -69,10 +69,17 @@ func kindOf(err error) int {
 		}
 		err = j.Unwrap()[0]
 	}
+	if k := workerKind(err); k != 0 {
+		return k
+	}
 	var pe *lifecycle.PanicError
 	switch {
 	case errors.Is(err, processor.ErrPersist):
 		return KindPersist
+	case errors.Is(err, lifecycle.ErrCalledFromCallback):
+		return KindCalledFromCallback
+	case errors.Is(err, processor.ErrUnhandled):
+		return KindUnhandled
 	case errors.As(err, &pe):
 		return KindPanic
 	case errors.Is(err, lifecycle.ErrAborted):
@@ -120,13 +127,3 @@ func closed(done <-chan struct{}) bool {
 	}
 }
 
-// stopOutcome keeps the facade's stop() contract while it has no Result kind
-// for lifecycle.ErrCalledFromCallback: a stop() from inside a callback of the
-// same object has been requested (the core returns at once instead of
-// waiting for itself) and reads as OK, as it did before the core said so.
-func stopOutcome(err error) error {
-	if errors.Is(err, lifecycle.ErrCalledFromCallback) {
-		return nil
-	}
-	return err
-}

@@ -55,11 +55,16 @@ done
 	# ...and must leave it before it ends, or it waits 300 ms for them
 	# (NativeLoader's shutdown hook; see release_threads.go.in).
 	cat "$ROOT/scripts/jvm-shim/seq_detach.c.in" >>seq_jvm.c
+	# A Java exception becomes a Go error whose message gobind reads with
+	# getMessage(): "disk full", or "" for a null message. toString() keeps
+	# the class: "java.io.IOException: disk full", "java.lang.IllegalStateException".
+	sed -i 's/"getMessage", "()Ljava\/lang\/String;"/"toString", "()Ljava\/lang\/String;"/' universe_jvm.c
 	cp "$ROOT/scripts/jvm-shim/release_threads.go.in" release_threads_jvm.go
 )
 # Fail loudly if a gobind update changed what the edits above rely on.
 grep -q 'AttachCurrentThreadAsDaemon(' "$JNI/seq_jvm.c" || die "seq_jvm.c: AttachCurrentThread call not found (gobind changed?)"
 ! grep -q 'AttachCurrentThread(' "$JNI/seq_jvm.c" || die "seq_jvm.c: a non-daemon AttachCurrentThread call is left"
+grep -q '"toString", "()Ljava/lang/String;"' "$JNI/universe_jvm.c" || die "universe_jvm.c: Throwable.getMessage lookup not found (gobind changed?)"
 grep -q '^static pthread_key_t jnienvs;' "$JNI/seq_jvm.c" || die "seq_jvm.c: no static jnienvs key for nodekit_detach_current_thread (gobind changed?)"
 ! grep -qE '_android\.h"|-llog' "$JNI"/* || die "build/_jni: Android-only include or -llog left (gobind changed?)"
 
@@ -95,6 +100,11 @@ build_native() {
 step "go build -buildmode=c-shared -> libgojni.so ($goos-$arch, JNI headers of $JAVA_HOME)"
 build_native "$(go env GOARCH)" "$arch" "$cc"
 cp "$BUILD/jvm/native/$arch/libgojni.so" "$BUILD/jvm/native/libgojni.so"
+
+# The worker executable the Java and Kotlin tests start (examples/workerhost),
+# built like libgojni.so so that both report the same worker.BuildID.
+step "go build -> build/jvm/workerhost (examples/workerhost, $goos-$arch)"
+go build -trimpath -ldflags='-s -w' -o "$BUILD/jvm/workerhost" ./examples/workerhost
 
 # The jar carries the other 64-bit Linux architecture too, cross-compiled with
 # Debian's cross gcc (scripts/cross-cc.sh installs it with apt-get if missing).

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/rpc"
 	"os"
 	"testing"
@@ -19,6 +21,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(exitAtOnce) != "" {
 		os.Exit(0) // the floor of BenchmarkSpawn: start the binary, nothing else
 	}
+	if os.Getenv(rawEcho) != "" {
+		os.Exit(serveRawEcho())
+	}
 	worker.Main()
 	if os.Getenv(handshake.MagicCookieKey) == handshake.MagicCookieValue {
 		plugin.Serve(&plugin.ServeConfig{
@@ -33,6 +38,27 @@ func TestMain(m *testing.M) {
 
 // exitAtOnce makes the test binary exit as soon as it starts.
 const exitAtOnce = "NODEKIT_BENCH_EXIT"
+
+// rawEcho makes the test binary echo 64-byte messages on file descriptor 3:
+// the floor of BenchmarkRoundTrip64B (the same socketpair and network
+// poller, no framing, no multiplexing, no goroutine per call).
+const rawEcho = "NODEKIT_BENCH_RAW_ECHO"
+
+func serveRawEcho() int {
+	c, err := net.FileConn(os.NewFile(3, "raw"))
+	if err != nil {
+		return 2
+	}
+	buf := make([]byte, 64)
+	for {
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return 0
+		}
+		if _, err := c.Write(buf); err != nil {
+			return 0
+		}
+	}
+}
 
 // The nodekit tasks: echo returns its input; block tells the caller it
 // started (a progress update) and waits to be killed.

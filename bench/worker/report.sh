@@ -62,11 +62,11 @@ function median(key,    n, i, j, a, t) {
 END {
 	printf "Worker processes: median over the runs of each per-operation median (p50) and p99.\n"
 	printf "\"go-plugin ÷ nodekit\" > 1: nodekit is faster.\n\n"
-	printf "%-20s %-10s %14s %14s %12s %20s\n", "benchmark", "library", "p50", "p99", "MB/s", "go-plugin ÷ nodekit"
+	printf "%-20s %-14s %14s %14s %12s %20s\n", "benchmark", "library", "p50", "p99", "MB/s", "go-plugin ÷ nodekit"
 	for (k = 1; k <= n; k++) {
 		b = order[k]
 		for (li = 1; li <= 3; li++) {
-			lib = (li == 1) ? "nodekit" : (li == 2) ? "go-plugin" : "exec-only"
+			lib = (li == 1) ? "nodekit" : (li == 2) ? "go-plugin" : (b == "Spawn") ? "exec-only" : "raw-socketpair"
 			key = b SUBSEP lib SUBSEP "p50"
 			if (!(key in cnt)) continue
 			p50 = median(key)
@@ -75,8 +75,8 @@ END {
 			u = unit[b]; sub(/-p50$/, "", u)
 			ratio = ""
 			if (lib == "go-plugin" && ((b SUBSEP "nodekit" SUBSEP "p50") in cnt)) ratio = sprintf("%.2f", p50 / median(b SUBSEP "nodekit" SUBSEP "p50"))
-			if (lib == "exec-only") ratio = "(floor)"
-			printf "%-20s %-10s %11.3f %-2s %11.3f %-2s %12s %20s\n", b, lib, p50, u, p99, u, mbs, ratio
+			if (lib == "exec-only" || lib == "raw-socketpair") ratio = "(floor)"
+			printf "%-20s %-14s %11.3f %-2s %11.3f %-2s %12s %20s\n", b, lib, p50, u, p99, u, mbs, ratio
 		}
 	}
 	printf "\nTargets: Spawn ≤ 5 ms, RoundTrip64B ≤ 20 µs (p50), DeathToError ≤ 5 ms.\n"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -171,8 +172,53 @@ func roundTrip(b *testing.B, size int, unit time.Duration, name string) {
 	})
 }
 
-// BenchmarkRoundTrip64B: a 64-byte request echoed back.
-func BenchmarkRoundTrip64B(b *testing.B) { roundTrip(b, 64, time.Microsecond, "µs") }
+// BenchmarkRoundTrip64B: a 64-byte request echoed back. The floor is
+// raw-socketpair: 64 bytes to a child process and back over the same kind of
+// socket, without nodekit's frames and bookkeeping.
+func BenchmarkRoundTrip64B(b *testing.B) {
+	b.Run("raw-socketpair", func(b *testing.B) {
+		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		parent, child := os.NewFile(uintptr(fds[0]), "raw"), os.NewFile(uintptr(fds[1]), "raw")
+		exe, err := os.Executable()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(exe)
+		cmd.Env = append(os.Environ(), rawEcho+"=1")
+		cmd.ExtraFiles = []*os.File{child}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		child.Close()
+		c, err := net.FileConn(parent)
+		parent.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			c.Close()
+			_ = cmd.Wait()
+		}()
+		buf := bytes.Repeat([]byte{'x'}, 64)
+		s := make(samples, 0, 1024)
+		b.SetBytes(128)
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := c.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, buf); err != nil {
+				b.Fatal(err)
+			}
+			s = append(s, time.Since(t0))
+		}
+		s.report(b, time.Microsecond, "µs")
+	})
+	roundTrip(b, 64, time.Microsecond, "µs")
+}
 
 // BenchmarkRoundTrip1MiB: a 1 MiB request echoed back.
 func BenchmarkRoundTrip1MiB(b *testing.B) { roundTrip(b, 1<<20, time.Microsecond, "µs") }

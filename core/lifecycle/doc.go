@@ -42,13 +42,19 @@
 // goroutine, in order: start events to higher priorities first, stop events
 // to lower priorities first (as Corda orders its lifecycle observers). A slow
 // observer never delays the services; a panicking one is logged and the
-// others still receive the event. An error returned for a start event aborts
-// the start (*AbortError).
+// others still receive the event. A group counts as running only once its
+// observers have returned for the start events (WithObserverTimeout), so an
+// error returned for a start event aborts the start and is what AwaitRunning
+// returns (*AbortError).
 //
 // # Errors
 //
 // Errors are typed and match with errors.Is and errors.As: ErrStartTimeout
 // and ErrStopTimeout (*TimeoutError), ErrAborted (*AbortError),
-// ErrTooManyRestarts, *ServiceError (names the service), *PanicError. A
-// cancelled context is a clean stop, never a timeout.
+// ErrTooManyRestarts, ErrCalledFromCallback (*CallbackError), ErrNilService,
+// *ServiceError (names the service), *PanicError. A cancelled context is a
+// clean stop, never a timeout.
+//
+// docs/architecture.md describes how a Group runs inside (the start and stop
+// relays, one watchdog per phase) and the targets it is measured against.
 package lifecycle

@@ -2,6 +2,7 @@ package lifecycle_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"nodekit.dev/nodekit/core/lifecycle"
@@ -49,5 +50,28 @@ func ExampleStart() {
 	fmt.Println(h.Stop(), h.State())
 	// Output:
 	// Running
+	// <nil> Stopped
+}
+
+// A callback stops its own handle with RequestStop; Stop there would say that
+// it cannot wait for itself.
+func ExampleHandle_RequestStop() {
+	g := lifecycle.NewGroup()
+	_ = g.Add("job", lifecycle.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
+	var h *lifecycle.Handle
+	ready := make(chan struct{})
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		if e.To == lifecycle.Running {
+			<-ready
+			fmt.Println(errors.Is(h.Stop(), lifecycle.ErrCalledFromCallback))
+			h.RequestStop() // what a callback calls: it never waits
+		}
+		return nil
+	}))
+	h = lifecycle.Start("node", g)
+	close(ready)
+	fmt.Println(h.Join(), h.State())
+	// Output:
+	// true
 	// <nil> Stopped
 }

@@ -142,7 +142,7 @@ func (c *handleCtx) Value(key any) any {
 func (h *Handle) markReady() {
 	h.readyOnce.Do(func() {
 		h.mu.Lock()
-		h.readyAt = time.Now()
+		h.readyAt = h.since()
 		if h.startTimer != nil {
 			h.startTimer.Stop()
 		}
@@ -159,7 +159,7 @@ func (h *Handle) markReady() {
 func (h *Handle) finish(err error) {
 	h.finishOnce.Do(func() {
 		h.mu.Lock()
-		h.err, h.endAt = err, time.Now()
+		h.err, h.endAt = err, h.since()
 		if h.startTimer != nil {
 			h.startTimer.Stop()
 		}
@@ -174,6 +174,10 @@ func (h *Handle) finish(err error) {
 	})
 }
 
+// since reads the clock as startAt plus the monotonic time since (one read
+// of the monotonic clock, cheaper than time.Now).
+func (h *Handle) since() time.Time { return h.startAt.Add(time.Since(h.startAt)) }
+
 // Name returns the service's name.
 func (h *Handle) Name() string { return h.name }
 
@@ -184,7 +188,7 @@ func (h *Handle) Name() string { return h.name }
 func (h *Handle) RequestStop() {
 	h.stopOnce.Do(func() {
 		h.mu.Lock()
-		h.stopAt = time.Now()
+		h.stopAt = h.since()
 		h.mu.Unlock()
 		h.stopAsked.Store(true)
 		h.state.CompareAndSwap(int32(Starting), int32(Stopping))

@@ -13,10 +13,14 @@ import (
 //
 // Observe is called on the group's single dispatcher goroutine, one event at a
 // time, in the order the transitions happened; it never delays the services
-// (events queue up while an observer is slow). An error returned for a start
-// event (Event.IsStart) aborts the group's start: the group stops what it has
-// started, in reverse, and fails with an *AbortError. An error for any other
-// event, and a panic, is logged and delivery goes on.
+// (events queue up while an observer is slow). The group itself counts as
+// running only once every observer has returned for every start event
+// (bounded by WithObserverTimeout), so that an error returned for a start
+// event (Event.IsStart) is the start's outcome: the group stops what it has
+// started, in reverse, and fails with an *AbortError, which AwaitRunning
+// returns. An error for any other event, and a panic, is logged and delivery
+// goes on. Observe runs as a callback of the group's Handle: it may call
+// RequestStop, while Stop, Join and AwaitRunning return ErrCalledFromCallback.
 type Observer interface {
 	Observe(Event) error
 }

@@ -60,6 +60,7 @@ type Node struct {
 	store     *store.FilesystemPersister
 	listeners []net.Listener
 	addrs     []Addr // actual listen addresses
+	id        string // peer.KeyID of this run's key
 	local     peer.Version
 
 	// Guarded by mu.
@@ -250,6 +251,10 @@ func (n *Node) setup() error {
 	if err != nil {
 		return err
 	}
+	id, err := peer.KeyID(key.Public())
+	if err != nil {
+		return err
+	}
 	cmds := map[string]uint32{CmdGetAddr: 0, CmdAddr: maxAddrPayload}
 	maxPayload := uint32(maxAddrPayload)
 	for name, p := range n.protos {
@@ -295,7 +300,7 @@ func (n *Node) setup() error {
 		addrs = append(addrs, Addr{Transport: a.Transport, HostPort: ln.Addr().String()})
 	}
 	n.mu.Lock()
-	n.addrs = addrs
+	n.addrs, n.id = addrs, id
 	n.mu.Unlock()
 	n.local = peer.Version{Protocol: s.Protocol, AppName: s.AppName, AppVersion: s.AppVersion,
 		Nonce: n.nonce, UserAgent: s.UserAgent}
@@ -327,6 +332,18 @@ func (n *Node) Addrs() []string {
 		out[i] = a.String()
 	}
 	return out
+}
+
+// ID is the node's identity over tcp+tls, peer.KeyID of its key (of
+// Settings.Key, or of the key made for this run), while it runs; what other
+// nodes see as its PeerInfo.ID and put in their TrustedKeys.
+func (n *Node) ID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.running {
+		return ""
+	}
+	return n.id
 }
 
 // runBook loads the address book, and saves it when it is stopped, last.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -217,6 +218,7 @@ func TestTLSPeersAreIdentifiedByKey(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, idA, b.Peers()[0].ID)
 	require.Equal(t, idB, a.Peers()[0].ID)
+	require.Equal(t, idA, a.ID())
 	require.NoError(t, b.Send(context.Background(), idA, "chat", []byte("over tls")))
 	eventually(t, "a got it", 5*time.Second, func() bool { return boxA.count("over tls") == 1 })
 
@@ -403,4 +405,56 @@ func TestTrustedKeysRefuseOtherPeers(t *testing.T) {
 	var se *SettingError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, "TrustedKeys[0]", se.Setting)
+}
+
+func TestStopDuringAnInboundHandshakeIsPrompt(t *testing.T) {
+	n, err := New(testSettings(func(s *Settings) { s.HandshakeTimeout = time.Minute }))
+	require.NoError(t, err)
+	require.NoError(t, n.Start())
+	a, err := ParseAddr(addrOf(t, n))
+	require.NoError(t, err)
+	silent, err := net.Dial("tcp", a.HostPort) // connects, never sends a version
+	require.NoError(t, err)
+	defer silent.Close()
+	// The node has read nothing yet; it answers with its own version first.
+	buf := make([]byte, peer.HeaderSize)
+	_, err = io.ReadFull(silent, buf)
+	require.NoError(t, err, "the node's version arrives: the handshake is in flight")
+	start := time.Now()
+	require.NoError(t, n.Stop())
+	require.Less(t, time.Since(start), 5*time.Second, "not the minute of the handshake timeout")
+}
+
+func TestJitterStaysWithinHalfEitherWay(t *testing.T) {
+	for range 1000 {
+		d := jitter(time.Second)
+		require.GreaterOrEqual(t, d, 500*time.Millisecond)
+		require.Less(t, d, 1500*time.Millisecond)
+	}
+	require.Zero(t, jitter(0))
+}
+
+func TestStopDuringAnOutboundHandshakeIsPrompt(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	n, err := New(testSettings(func(s *Settings) {
+		s.HandshakeTimeout = time.Minute
+		s.Peers = []string{ln.Addr().String()}
+		s.OutboundSlots = 0
+	}))
+	require.NoError(t, err)
+	require.NoError(t, n.Start())
+	c := <-accepted
+	defer c.Close()
+	start := time.Now()
+	require.NoError(t, n.Stop())
+	require.Less(t, time.Since(start), 5*time.Second, "not the minute of the handshake timeout")
 }

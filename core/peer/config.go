@@ -100,12 +100,12 @@ func (c *Config) compile() (*codec, *Config, error) {
 		if c.err != nil {
 			return
 		}
-		cd := &codec{magic: n.Magic, max: n.MaxPayload, cmds: make(map[string]cmdLimit, len(builtins)+len(c.Commands))}
+		cd := &codec{magic: n.Magic, max: n.MaxPayload, cmds: make(map[string]*cmdLimit, len(builtins)+len(c.Commands))}
 		for name, max := range builtins {
-			cd.cmds[name] = cmdLimit{name: name, max: max}
+			cd.cmds[name] = &cmdLimit{name: name, max: max}
 		}
 		for name, max := range c.Commands {
-			cd.cmds[name] = cmdLimit{name: name, max: max}
+			cd.cmds[name] = &cmdLimit{name: name, max: max}
 		}
 		c.c, c.norm = cd, n
 	})

@@ -78,10 +78,11 @@ type Peer struct {
 	since, lastRecv, lastSend                atomic.Int64
 }
 
+// outMsg is one queued message: 32 bytes, so a full default queue is 8 KiB.
+// A Flush marker has a cmd of its own whose flushed channel is set.
 type outMsg struct {
-	cmd     string
+	cmd     *cmdLimit
 	payload []byte
-	flushed chan struct{} // non-nil: a Flush marker
 }
 
 // New wraps an established connection. inbound says who dialed: it is
@@ -192,9 +193,23 @@ func (p *Peer) Reject(code RejectCode, reason string) {
 		p.Disconnect()
 		return
 	}
-	p.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	p.conn.SetDeadline(time.Now().Add(time.Second))
 	p.writeDirect(CmdReject, encodeReject(code, reason))
+	p.linger()
 	p.closeWith(newErr(ErrRejected, &RejectError{Code: code, Reason: reason}, "by us"))
+}
+
+// linger ends our side of the connection after a reject so that the remote
+// reads the reject: it half-closes and reads until the remote closes (it
+// does once it read the reject), for at most a second. A
+// plain close with the remote's bytes unread would reset the connection and
+// could destroy the reject before the remote read it.
+func (p *Peer) linger() {
+	if cw, ok := p.conn.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	p.conn.SetReadDeadline(time.Now().Add(time.Second))
+	io.Copy(io.Discard, io.LimitReader(p.conn, 64<<10))
 }
 
 // Handshake exchanges versions with the remote and blocks until both sides
@@ -268,6 +283,7 @@ func (p *Peer) handshake(onVersion func(*Version) error) error {
 	}
 	refuse := func(kind ErrorKind, code RejectCode, reason string, cause error) error {
 		p.writeDirect(CmdReject, encodeReject(code, reason))
+		p.linger()
 		if cause == nil {
 			cause = &RejectError{Code: code, Reason: reason}
 		}
@@ -294,6 +310,9 @@ func (p *Peer) handshake(onVersion func(*Version) error) error {
 	}
 	p.remote = remote
 	if err := p.writeDirect(CmdVerAck, nil); err != nil {
+		if _, _, rerr := p.readHandshakeFrame(); errors.Is(rerr, ErrRejected) {
+			return rerr // the remote refused us first: its reason beats our broken pipe
+		}
 		return err
 	}
 	cmd, _, err = p.readHandshakeFrame()
@@ -369,6 +388,10 @@ func (p *Peer) Run(ctx context.Context) error {
 
 func (p *Peer) readLoop() {
 	for {
+		// The clock is read only when the frame needs bytes from the socket,
+		// not per buffered frame: time.Now was a fifth of the CPU of a busy
+		// peer, and idle detection needs no more precision.
+		fresh := p.r.Buffered() < HeaderSize
 		cmd, payload, err := p.codec.readFrame(p.r, &p.hdr, &p.rbuf)
 		if err != nil {
 			var pe *Error
@@ -379,7 +402,9 @@ func (p *Peer) readLoop() {
 			return
 		}
 		p.count(&p.msgsRecv, &p.bytesRecv, len(payload))
-		p.lastRecv.Store(time.Now().UnixNano())
+		if fresh {
+			p.lastRecv.Store(time.Now().UnixNano())
+		}
 		if err := p.dispatch(cmd, payload); err != nil {
 			p.closeWith(err)
 			return
@@ -427,18 +452,18 @@ func (p *Peer) dispatch(cmd string, payload []byte) error {
 }
 
 // checkOut validates an application message before it is queued.
-func (p *Peer) checkOut(cmd string, n int) error {
+func (p *Peer) checkOut(cmd string, n int) (*cmdLimit, error) {
 	if _, builtin := builtins[cmd]; builtin {
-		return newErr(ErrBadCommand, nil, "%q is a built-in command", cmd)
+		return nil, newErr(ErrBadCommand, nil, "%q is a built-in command", cmd)
 	}
 	lim, ok := p.codec.cmds[cmd]
 	if !ok {
-		return newErr(ErrUnknownCommand, nil, "%q is not in Config.Commands", cmd)
+		return nil, newErr(ErrUnknownCommand, nil, "%q is not in Config.Commands", cmd)
 	}
 	if n > int(lim.max) || n > int(p.codec.max) {
-		return newErr(ErrPayloadTooLarge, nil, "%q: %d bytes, limit %d", cmd, n, min(lim.max, p.codec.max))
+		return nil, newErr(ErrPayloadTooLarge, nil, "%q: %d bytes, limit %d", cmd, n, min(lim.max, p.codec.max))
 	}
-	return nil
+	return lim, nil
 }
 
 // Send queues an application message, waiting for room in the send queue
@@ -448,7 +473,8 @@ func (p *Peer) checkOut(cmd string, n int) error {
 // returns nil. A queued message that the peer could not write before it
 // disconnected is counted in Stats.Dropped.
 func (p *Peer) Send(ctx context.Context, cmd string, payload []byte) error {
-	if err := p.checkOut(cmd, len(payload)); err != nil {
+	lim, err := p.checkOut(cmd, len(payload))
+	if err != nil {
 		return err
 	}
 	p.sendMu.RLock()
@@ -456,7 +482,7 @@ func (p *Peer) Send(ctx context.Context, cmd string, payload []byte) error {
 	if p.sendClosed {
 		return newErr(ErrDisconnected, p.Err(), "send %q", cmd)
 	}
-	m := outMsg{cmd: cmd, payload: payload}
+	m := outMsg{cmd: lim, payload: payload}
 	select {
 	case p.queue <- m:
 		return nil
@@ -475,7 +501,8 @@ func (p *Peer) Send(ctx context.Context, cmd string, payload []byte) error {
 // TrySend is Send without waiting: a full queue returns ErrQueueFull, queues
 // nothing, and is counted in Stats.QueueFull.
 func (p *Peer) TrySend(cmd string, payload []byte) error {
-	if err := p.checkOut(cmd, len(payload)); err != nil {
+	lim, err := p.checkOut(cmd, len(payload))
+	if err != nil {
 		return err
 	}
 	p.sendMu.RLock()
@@ -484,7 +511,7 @@ func (p *Peer) TrySend(cmd string, payload []byte) error {
 		return newErr(ErrDisconnected, p.Err(), "send %q", cmd)
 	}
 	select {
-	case p.queue <- outMsg{cmd: cmd, payload: payload}:
+	case p.queue <- outMsg{cmd: lim, payload: payload}:
 		return nil
 	default:
 		p.queueFull.Add(1)
@@ -496,7 +523,7 @@ func (p *Peer) TrySend(cmd string, payload []byte) error {
 // connection, the peer disconnects (ErrDisconnected) or ctx ends
 // (ErrCanceled).
 func (p *Peer) Flush(ctx context.Context) error {
-	m := outMsg{flushed: make(chan struct{})}
+	m := outMsg{cmd: &cmdLimit{flushed: make(chan struct{})}}
 	p.sendMu.RLock()
 	if p.sendClosed {
 		p.sendMu.RUnlock()
@@ -511,7 +538,7 @@ func (p *Peer) Flush(ctx context.Context) error {
 	}
 	p.sendMu.RUnlock()
 	select {
-	case <-m.flushed:
+	case <-m.cmd.flushed:
 		select {
 		case <-p.quit:
 			return newErr(ErrDisconnected, p.Err(), "flush")
@@ -558,10 +585,10 @@ func (p *Peer) writeBatch(m outMsg) error {
 	var markers []chan struct{}
 	add := func(m outMsg) error {
 		switch {
-		case m.flushed != nil:
-			markers = append(markers, m.flushed)
+		case m.cmd == nil:
 			return nil
-		case m.cmd == "":
+		case m.cmd.flushed != nil:
+			markers = append(markers, m.cmd.flushed)
 			return nil
 		case len(m.payload) >= flushAt:
 			if err := p.writeOut(&pending); err != nil {
@@ -569,7 +596,7 @@ func (p *Peer) writeBatch(m outMsg) error {
 				return err
 			}
 			var h [HeaderSize]byte
-			putHeader(&h, p.codec.magic, m.cmd, m.payload)
+			putHeader(&h, p.codec.magic, m.cmd.name, m.payload)
 			bufs := net.Buffers{h[:], m.payload}
 			p.setWriteDeadline(len(m.payload))
 			if _, err := bufs.WriteTo(p.conn); err != nil {
@@ -580,7 +607,7 @@ func (p *Peer) writeBatch(m outMsg) error {
 			p.lastSend.Store(time.Now().UnixNano())
 			return nil
 		}
-		p.wbuf = p.codec.appendFrame(p.wbuf, m.cmd, m.payload)
+		p.wbuf = p.codec.appendFrame(p.wbuf, m.cmd.name, m.payload)
 		pending++
 		if len(p.wbuf) >= flushAt {
 			return p.writeOut(&pending)
@@ -691,8 +718,8 @@ func (p *Peer) closeQueue() {
 	for {
 		select {
 		case m := <-p.queue:
-			if m.flushed != nil {
-				close(m.flushed)
+			if m.cmd.flushed != nil {
+				close(m.cmd.flushed)
 			} else {
 				p.dropped.Add(1)
 			}

@@ -37,12 +37,13 @@ const growStep = 64 << 10
 type codec struct {
 	magic Magic
 	max   uint32
-	cmds  map[string]cmdLimit
+	cmds  map[string]*cmdLimit
 }
 
 type cmdLimit struct {
-	name string // the interned command name
-	max  uint32
+	name    string // the interned command name
+	max     uint32
+	flushed chan struct{} // only in a Flush marker's own cmdLimit
 }
 
 // validCommand reports whether s is a command name that can be framed.

@@ -148,5 +148,13 @@ func init() {
 		}
 		return in, nil
 	})
+	// environ reports what Config.Args, Env and Dir set.
+	worker.Register("environ", func(context.Context, []byte) ([]byte, error) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		return []byte(strings.Join(os.Args[1:], " ") + "|" + os.Getenv("NODEKIT_TEST_VALUE") + "|" + wd), nil
+	})
 	add.Register(func(_ context.Context, p pair) (int, error) { return p.A + p.B, nil })
 }

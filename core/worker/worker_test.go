@@ -354,3 +354,14 @@ func (b *lockedBuffer) Len() int {
 	defer b.mu.Unlock()
 	return b.n
 }
+
+func TestConfigArgsEnvDir(t *testing.T) {
+	cfg := quiet()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	require.NoError(t, err)
+	cfg.Args, cfg.Env, cfg.Dir = []string{"-a", "b"}, []string{"NODEKIT_TEST_VALUE=42"}, dir
+	w := start(t, cfg)
+	out, err := w.Call(context.Background(), "environ", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "-a b|42|"+dir, string(out))
+}

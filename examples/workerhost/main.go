@@ -11,6 +11,7 @@
 //	reverse        the input, bytes reversed
 //	sleep          sleeps for the duration in the input ("250ms"), or until cancelled
 //	progress       sends the progress updates 1..n (n in the input), returns "done"
+//	block          sends the progress update "started", then waits until cancelled
 //	make           n zero bytes (n in the input)
 //	fail           returns an error with the input as its text
 //	panic          panics (the worker lives)
@@ -67,6 +68,13 @@ func init() {
 			}
 		}
 		return []byte("done"), nil
+	})
+	worker.Register("block", func(ctx context.Context, _ []byte) ([]byte, error) {
+		if err := worker.Progress(ctx, []byte("started")); err != nil {
+			return nil, err
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
 	})
 	worker.Register("make", func(_ context.Context, in []byte) ([]byte, error) {
 		n, err := strconv.Atoi(string(in))

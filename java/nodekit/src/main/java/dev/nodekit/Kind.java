@@ -34,6 +34,26 @@ public enum Kind {
     ILLEGAL_STATE(Nodekit.KindIllegalState),
     /** A processor stopped because its persister failed. */
     PERSIST(Nodekit.KindPersist),
+    /** stop() or join() from inside a callback of the same object: returned at once (stop() requested the stop). */
+    CALLED_FROM_CALLBACK(Nodekit.KindCalledFromCallback),
+    /** A processor stopped with events its handler had not taken; {@code Processor.unhandled()} returns them. */
+    UNHANDLED(Nodekit.KindUnhandled),
+    /** A worker process died while the task ran; {@code Nodekit.crashInfoOf(e)} has the details. */
+    WORKER_CRASHED(Nodekit.KindWorkerCrashed),
+    /** A worker task returned an error; the message is its text. */
+    TASK_FAILED(Nodekit.KindTaskFailed),
+    /** A worker task panicked; the worker lives on. The message has the stack. */
+    TASK_PANIC(Nodekit.KindTaskPanic),
+    /** The worker has no task of that name. */
+    UNKNOWN_TASK(Nodekit.KindUnknownTask),
+    /** A task's input or output is over the worker's payload limit. */
+    PAYLOAD_TOO_LARGE(Nodekit.KindPayloadTooLarge),
+    /** The worker executable is from another build than the jar's native library. */
+    VERSION_MISMATCH(Nodekit.KindVersionMismatch),
+    /** The worker executable is missing or not executable. */
+    WORKER_PATH(Nodekit.KindWorkerPath),
+    /** A configuration value is out of range (a worker pool of size 0, ...). */
+    INVALID_ARGUMENT(Nodekit.KindInvalidArgument),
     /** A kind this version of the jar does not know (a newer native library); see {@link NodekitException#kindCode()}. */
     UNKNOWN(-1);
 

@@ -55,7 +55,8 @@ class GroupTest {
         assertEquals(List.of("start a", "start b", "start c", "start d"), calls.snapshot());
         assertEquals(Nodekit.StateRunning, g.state());
         assertEquals(Nodekit.StateRunning, g.serviceState("c"));
-        assertEquals(-1, g.serviceState("no such service"));
+        NodekitException unknown = assertThrows(NodekitException.class, () -> g.serviceState("no such service"));
+        assertEquals(Kind.ILLEGAL_STATE, unknown.kind(), unknown.toString());
         for (RecordingService s : services) {
             assertNotSame(Thread.currentThread(), s.startThread, "hooks run on a background thread");
         }
@@ -260,7 +261,7 @@ class GroupTest {
 
         Result started = g.start();
         Result inHook = poll(fromHook, "stop() inside start()");
-        assertTrue(inHook.isOk(), inHook.toString());
+        assertEquals(Nodekit.KindCalledFromCallback, inHook.kind(), inHook.toString()); // requested, not waited for
         assertEquals(Nodekit.KindCanceled, started.kind(), started.toString());
         assertTrue(g.join().isOk());
         assertEquals(List.of("start a", "stop a"), calls.snapshot(), "b never started");
@@ -425,7 +426,8 @@ class GroupTest {
         assertTrue(g.start().isOk());
         Result r = g.stop();
         assertTrue(r.isOk(), r.toString());
-        assertTrue(poll(fromHook, "stop() inside stop()").isOk());
+        Result inHook = poll(fromHook, "stop() inside stop()");
+        assertEquals(Nodekit.KindCalledFromCallback, inHook.kind(), inHook.toString());
         assertEquals(List.of("start a", "start b", "stop b", "stop a"), calls.snapshot());
     }
 }

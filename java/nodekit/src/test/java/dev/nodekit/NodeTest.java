@@ -86,4 +86,39 @@ class NodeTest {
         Exception e = assertThrows(Exception.class, () -> Nodekit.startNode(bad, null, null));
         assertTrue(e.getMessage().contains("Magic"), e.getMessage());
     }
+
+    @Test
+    void tlsNodesTalkOnlyToPinnedKeys() throws Exception {
+        byte[] seedA = new byte[32];
+        byte[] seedB = new byte[32];
+        seedA[0] = 1;
+        seedB[0] = 2;
+        NodeConfig cb = chatConfig();
+        cb.setKeySeed(seedB);
+        Node probe = Nodekit.startNode(cb, null, null); // learn b's id: the seed fixes it
+        String idB = probe.id();
+        assertTrue(probe.stop().isOk());
+
+        NodeConfig ca = new NodeConfig();
+        ca.setAppName("jchat");
+        ca.setAppVersion("1.0.0");
+        ca.setMagic("jcht");
+        ca.setOutboundSlots(1);
+        ca.setMaxPerIP(-1);
+        ca.addListen("tcp+tls://127.0.0.1:0");
+        ca.registerMessage("chat", 1024, 0, true);
+        ca.setKeySeed(seedA);
+        ca.addTrustedKey(idB);
+        Node a = Nodekit.startNode(ca, null, null);
+        cb.addPeer(a.addrs());
+        Node b = Nodekit.startNode(cb, null, null);
+        try {
+            assertTrue(b.waitPeers(1, 10_000));
+            assertEquals(a.id(), b.peers().id(0), "over tcp+tls a peer's id is its key");
+            assertEquals(idB, b.id());
+        } finally {
+            assertTrue(b.stop().isOk());
+            assertTrue(a.stop().isOk());
+        }
+    }
 }

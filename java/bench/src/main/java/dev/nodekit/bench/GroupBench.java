@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code nullServicesCountingObserver}: the same plus an observer counting
  *       events: 4 Go→Java calls per service, each with a new Event proxy;</li>
  *   <li>{@code javaServices}: services with empty Java start()/stop(), no observer:
- *       2 Go→Java calls per service.</li>
+ *       2 Go→Java calls per service;</li>
+ *   <li>{@code javaServicesCountingObserver}: Java hooks and the observer: 6 Go→Java
+ *       calls per service.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -94,6 +96,13 @@ public class GroupBench {
     @OperationsPerInvocation(SERVICES)
     public void javaServices() throws Exception {
         run(null, empty);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(SERVICES)
+    public void javaServicesCountingObserver() throws Exception {
+        run(observer, empty);
+        groupsObserved++;
     }
 
     @TearDown(Level.Iteration)

@@ -133,6 +133,9 @@ public final class ChurnProbe {
         for (long i = 1; i <= n; i++) {
             p.submit(EVENT);
             if (i % every == 0) {
+                while (HANDLED.get() < i) { // sample what is held, not the queue's backlog
+                    Thread.onSpinWait();
+                }
                 sample(i, t0);
             }
         }

@@ -1,0 +1,129 @@
+package nodekit
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// within fails the test if f does not return within waitTimeout.
+func within[T any](t *testing.T, what string, f func() T) T {
+	t.Helper()
+	done := make(chan T, 1)
+	go func() { done <- f() }()
+	select {
+	case v := <-done:
+		return v
+	case <-time.After(waitTimeout):
+		t.Fatalf("%s blocked", what)
+		panic("unreachable")
+	}
+}
+
+func TestJoinAndStopInsideAHookReturnAtOnceWithTheirKind(t *testing.T) {
+	g := NewGroup()
+	inside := make(chan [2]*Result, 1)
+	h := &hooks{name: "a", log: newCalls()}
+	h.onStart = func() { inside <- [2]*Result{g.Join(), g.Stop()} }
+	require.NoError(t, g.Add("a", h))
+	g.Start()
+	got := within(t, "join()/stop() inside the start hook", func() [2]*Result { return <-inside })
+	assert.Equal(t, KindCalledFromCallback, got[0].Kind(), "join: %v", got[0])
+	assert.Equal(t, KindCalledFromCallback, got[1].Kind(), "stop: %v", got[1])
+	assert.True(t, within(t, "join()", g.Join).IsOk(), "the stop requested from the hook happened")
+	assert.Equal(t, StateStopped, g.State())
+}
+
+func TestRequestStopFromInsideAnObserverAndOutside(t *testing.T) {
+	g := NewGroup()
+	g.Observe(0, observerFunc(func(e *Event) error {
+		if e.To == StateRunning {
+			g.RequestStop()
+		}
+		return nil
+	}))
+	require.NoError(t, g.Add("a", nil))
+	g.Start()
+	assert.True(t, within(t, "join()", g.Join).IsOk())
+	g.RequestStop() // idempotent, after the end too
+
+	before := NewGroup()
+	before.RequestStop()
+	assert.True(t, within(t, "join()", before.Join).IsOk())
+	assert.Equal(t, KindIllegalState, before.Start().Kind(), "requestStop before start: it can no longer start")
+}
+
+func TestProcessorJoinStopRequestStopInsideTheHandler(t *testing.T) {
+	var p *Processor
+	ready, inside := make(chan struct{}), make(chan [2]*Result, 1)
+	p, err := StartProcessor(nil, nil, handlerFunc(func([]byte) error {
+		<-ready
+		p.RequestStop()
+		inside <- [2]*Result{p.Join(), p.Stop()}
+		return nil
+	}), nil)
+	require.NoError(t, err)
+	require.NoError(t, p.Submit([]byte("e")))
+	close(ready)
+	got := within(t, "join()/stop() inside the handler", func() [2]*Result { return <-inside })
+	assert.Equal(t, KindCalledFromCallback, got[0].Kind())
+	assert.Equal(t, KindCalledFromCallback, got[1].Kind())
+	assert.True(t, within(t, "join()", p.Join).IsOk())
+}
+
+func TestProcessorStopReportsAndReturnsUnhandledEvents(t *testing.T) {
+	refuse := errors.New("not now")
+	cfg := NewProcessorConfig()
+	cfg.StopTimeoutMillis = 300
+	cfg.RetryBackoffMillis = 1
+	p, err := StartProcessor(cfg, nil, handlerFunc(func([]byte) error { return refuse }), nil)
+	require.NoError(t, err)
+	require.NoError(t, p.Submit([]byte("one")))
+	require.NoError(t, p.Submit([]byte("two")))
+	assert.Equal(t, 0, p.UnhandledCount(), "nothing is reported while it runs")
+	r := p.Stop()
+	assert.Equal(t, KindUnhandled, r.Kind(), "%v", r)
+	assert.Contains(t, r.Message(), "2 events")
+	assert.Equal(t, 2, p.UnhandledCount())
+	events, err := unpack(p.Unhandled(), p.UnhandledCount())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"one", "two"}, events, "in order")
+}
+
+func TestEmptyServiceNameIsRefused(t *testing.T) {
+	g := NewGroup()
+	assert.ErrorIs(t, g.Add("", nil), errIllegalState, "Java null arrives as \"\"")
+	require.NoError(t, g.Add("a", nil))
+}
+
+func TestKindAndStateNames(t *testing.T) {
+	assert.Equal(t, "StopTimeout", KindName(KindStopTimeout))
+	assert.Equal(t, "Unhandled", KindName(KindUnhandled))
+	assert.Equal(t, "Kind(99)", KindName(99))
+	assert.Equal(t, "Running", StateName(StateRunning))
+	assert.Equal(t, "State(-1)", StateName(-1))
+	for k := KindOK; k <= KindUnhandled; k++ {
+		assert.NotContains(t, KindName(k), "Kind(", "kind %d has no name", k)
+	}
+}
+
+type observerFunc func(*Event) error
+
+func (f observerFunc) OnEvent(e *Event) error { return f(e) }
+
+// unpack reads the packed format of BatchEventHandler.
+func unpack(data []byte, count int) ([]string, error) {
+	var out []string
+	for i := 0; i < count; i++ {
+		if len(data) < 4 {
+			return nil, errors.New("truncated")
+		}
+		n := int(data[0])<<24 | int(data[1])<<16 | int(data[2])<<8 | int(data[3])
+		out = append(out, string(data[4:4+n]))
+		data = data[4+n:]
+	}
+	return out, nil
+}
