@@ -119,3 +119,25 @@ func (g *Group) StopAsync(cb ResultCallback) *Pending {
 	go func() { pend.deliver(g.Stop()) }()
 	return pend
 }
+
+// JoinAsync is join() without blocking (see Processor.joinAsync). Cancelling
+// drops cb at once; Go's wait for the node ends with the node.
+func (n *Node) JoinAsync(cb ResultCallback) *Pending {
+	if n == nil || n.nodeHandle == nil {
+		return joinAsync(nil, now(resultOf(errNoNode)), cb)
+	}
+	pend := newPending(cb)
+	h := n.nodeHandle // not n: a waiting goroutine must not keep a dropped Node alive
+	go func() {
+		err := h.n.Join()
+		pend.deliver(resultOf(err))
+	}()
+	return pend
+}
+
+// StopAsync is stop() without blocking (see Processor.stopAsync).
+func (n *Node) StopAsync(cb ResultCallback) *Pending {
+	pend := newPending(cb)
+	go func() { pend.deliver(n.Stop()) }()
+	return pend
+}

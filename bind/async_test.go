@@ -108,3 +108,19 @@ func TestErrorKindOfMisuse(t *testing.T) {
 	assert.Equal(t, KindFailed, ErrorKind(errors.New("other")))
 	require.True(t, g.Stop().IsOk())
 }
+
+func TestNodeJoinAsyncAndStopAsync(t *testing.T) {
+	n, err := StartNode(chatConfig(), nil, nil)
+	require.NoError(t, err)
+	joined := make(resultChan, 1)
+	n.JoinAsync(joined)
+	cancelled := make(resultChan, 1)
+	n.JoinAsync(cancelled).Cancel()
+	stopped := make(resultChan, 1)
+	n.StopAsync(stopped)
+	assert.True(t, nextResult(t, stopped).IsOk())
+	assert.True(t, nextResult(t, joined).IsOk())
+	assert.Empty(t, cancelled)
+	(&Node{}).JoinAsync(joined)
+	assert.Equal(t, KindIllegalState, nextResult(t, joined).Kind())
+}

@@ -165,7 +165,8 @@ func (n *Node) Broadcast(command string, payload []byte) (sent int, err error) {
 	if n.nodeHandle == nil {
 		return 0, errNoNode
 	}
-	return n.n.Broadcast(command, payload)
+	// gobind's byte[] is Java's memory only for the call; peers send it later.
+	return n.n.Broadcast(command, append([]byte(nil), payload...))
 }
 
 // Send sends a message to one peer, waiting at most the config's
@@ -177,7 +178,7 @@ func (n *Node) Send(peerID string, command string, payload []byte) (err error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), n.sendTimeout)
 	defer cancel()
-	return n.n.Send(ctx, peerID, command, payload)
+	return n.n.Send(ctx, peerID, command, append([]byte(nil), payload...)) // see Broadcast
 }
 
 // Peers returns a snapshot of the connected peers in one call: one object

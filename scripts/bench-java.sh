@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the JMH benchmarks of the JVM bindings (java/bench) against
-# build/nodekit.jar, which is built first if missing (`make jar` rebuilds it).
+# Runs the JMH benchmarks of the JVM bindings (java/bench, the "bench" profile
+# of the reactor in java/: built together with the jars it measures; the
+# native library is built first if missing, `make jar` rebuilds it).
 #
 #   scripts/bench-java.sh                    every benchmark, settings for a 2-core box
 #   scripts/bench-java.sh EventsBench        only the benchmarks matching a regexp
@@ -19,10 +20,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 find_java_home
 
-[[ -f "$BUILD/nodekit.jar" ]] || "$ROOT/scripts/build-jvm.sh"
+[[ -f "$BUILD/jvm/java/go/Seq.java" ]] || "$ROOT/scripts/build-jvm.sh" --native-only
 
-step "mvn package (java/bench -> java/bench/target/benchmarks.jar)"
-mvn -q -f "$ROOT/java/bench/pom.xml" package
+step "mvn package (java/bench and the jars it measures -> java/bench/target/benchmarks.jar)"
+mvn -q -f "$ROOT/java/pom.xml" -Pbench -pl bench -am package \
+	-Dmaven.test.skip=true -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
 
 # CPU time of the whole machine (/proc/stat, all CPUs: user nice system idle
 # iowait irq softirq steal) and of this script's children (fields 16-17 of
@@ -35,7 +37,7 @@ busy0="$(machine_busy)" own0="$(own_busy)" t0="$(date +%s)"
 opts=(${JMH_OPTS:--f 1 -wi 2 -i 3 -w 1s -r 2s})
 step "java dev.nodekit.bench.Main ${opts[*]} $*"
 status=0
-java -cp "$ROOT/java/bench/target/benchmarks.jar:$BUILD/nodekit.jar" dev.nodekit.bench.Main \
+java -cp "$ROOT/java/bench/target/benchmarks.jar" dev.nodekit.bench.Main \
 	"${opts[@]}" \
 	-jvmArgsAppend --enable-native-access=ALL-UNNAMED \
 	-rf json -rff "$BUILD/bench-java.json" \

@@ -6,6 +6,7 @@
 package dev.nodekit
 
 import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.channels.trySendBlocking
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.consumeAsFlow
@@ -44,6 +45,12 @@ suspend fun Group.awaitJoin(): Result = awaitResult { joinAsync(it) }
  * only requests the stop.
  */
 suspend fun Group.awaitStop(): Result = awaitResult { stopAsync(it) }
+
+/** [Processor.awaitJoin] for a p2p node. */
+suspend fun Node.awaitJoin(): Result = awaitResult { joinAsync(it) }
+
+/** [Processor.awaitStop] for a p2p node (stop accepting and dialing, drain, disconnect). */
+suspend fun Node.awaitStop(): Result = awaitResult { stopAsync(it) }
 
 private suspend inline fun awaitResult(crossinline start: (ResultCallback) -> Pending): Result =
     suspendCancellableCoroutine { cont ->
@@ -91,4 +98,32 @@ fun Processor.counterSamples(period: Duration): Flow<ProcessorCounters> = flow {
         if (ended) return@flow
         delay(period)
     }
+}
+
+/** One message a node received: the sender's peer id, the command, the payload (null when empty). */
+class Message(val peerId: String, val command: String, val payload: ByteArray?) {
+    override fun toString(): String = "Message($command from $peerId, ${payload?.size ?: 0} bytes)"
+}
+
+/**
+ * Starts a p2p node (Nodekit.startNode) whose received messages are a Flow:
+ * `val (node, messages) = startNode(config)`. The Flow completes once the node
+ * has stopped. One collector only (a second collect throws).
+ *
+ * Back-pressure: up to [buffer] messages wait for the collector; when the
+ * buffer is full, the thread that reads from the sending peer waits (one per
+ * peer), so a slow collector slows those peers down through TCP instead of
+ * dropping messages or growing memory; other peers go on until they find the
+ * buffer full too. While a reader waits it reads nothing from that peer, not
+ * even keepalives: a collector stalled longer than the config's idle timeout
+ * gets that peer disconnected. Once the collector is cancelled, later
+ * messages are dropped.
+ */
+fun startNode(config: NodeConfig, logger: Logger? = null, buffer: Int = 64): Pair<Node, Flow<Message>> {
+    val channel = Channel<Message>(buffer)
+    val node = Nodekit.startNode(config, { peer, command, payload ->
+        channel.trySendBlocking(Message(peer, command, payload))
+    }, logger)
+    node.joinAsync { channel.close() }
+    return node to channel.consumeAsFlow()
 }

@@ -100,4 +100,35 @@ class KotlinCoroutinesTest {
         assertEquals(4L, all.last().eventsHandled)
         assertTrue(all.last().passes >= 1)
     }
+
+    private fun chatConfig(vararg peers: String) = NodeConfig().apply {
+        appName = "chat"
+        appVersion = "1.0.0"
+        magic = "chat"
+        outboundSlots = 1
+        maxPerIP = -1 // every peer is 127.0.0.1
+        reconnectMinMillis = 10
+        reconnectMaxMillis = 100
+        addListen("tcp://127.0.0.1:0")
+        peers.forEach { addPeer(it) }
+        registerMessage("chat", 1024, 0.0, false)
+    }
+
+    @Test
+    fun nodeMessagesArriveAsAFlowThatCompletesWhenTheNodeStops() = runBlocking(single) {
+        val (a, inbox) = startNode(chatConfig())
+        val (b, _) = startNode(chatConfig(a.addrs().split(",").first()))
+        try {
+            val got = async { inbox.map { "${it.command}:${it.payload?.decodeToString()}" }.toList() }
+            withContext(kotlinx.coroutines.Dispatchers.IO) { assertTrue(b.waitPeers(1, WAIT_SECS * 1000)) }
+            assertEquals(1L, b.broadcast("chat", "hi".utf8()))
+            assertEquals(1L, b.broadcast("chat", "there".utf8()))
+            assertTrue(b.awaitStop().isOk)
+            assertTrue(a.awaitStop().isOk)
+            assertEquals(listOf("chat:hi", "chat:there"), got.await())
+        } finally {
+            b.stop()
+            a.stop()
+        }
+    }
 }

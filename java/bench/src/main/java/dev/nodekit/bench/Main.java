@@ -65,7 +65,9 @@ public final class Main {
                 if (size != null && !size.equals("16")) {
                     continue; // the summary compares the default runs; JMH's table has the rest
                 }
-                byName.put(parts[parts.length - 2] + "." + parts[parts.length - 1], r.getPrimaryResult());
+                String handles = r.getParams().getParam("handles");
+                byName.put(parts[parts.length - 2] + "." + parts[parts.length - 1] + (handles == null ? "" : ":" + handles),
+                        r.getPrimaryResult());
             }
         }
 
@@ -148,6 +150,26 @@ public final class Main {
                 if (proc != null) {
                     System.out.printf("  -> %,.0f events/s to a Java handler: target ≥ 500,000 %s%n",
                             proc.getScore(), proc.getScore() >= 500_000 ? "MET" : "NOT MET");
+                }
+            }
+
+            for (String n : new String[] {"1", "64"}) {
+                Result<?> blocking = get("StopBench.blockingStop:" + n);
+                if (blocking == null) {
+                    continue;
+                }
+                int handles = Integer.parseInt(n);
+                System.out.println("Stopping " + n + " processor(s) (µs per processor, ratio to blocking stop() in a loop):");
+                String[][] variants = {
+                        {"StopBench.blockingStop:" + n, "stop(), one after the other (baseline)"},
+                        {"StopBench.blockingStopOnThreads:" + n, "stop(), one pool thread per processor"},
+                        {"StopBench.suspendStop:" + n, "awaitStop(), one coroutine each, one thread"},
+                };
+                for (String[] v : variants) {
+                    Result<?> r = get(v[0]);
+                    if (r != null) {
+                        System.out.printf("  %-44s %10.2f µs   %.2f×%n", v[1], r.getScore() / handles, r.getScore() / blocking.getScore());
+                    }
                 }
             }
 
