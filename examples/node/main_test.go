@@ -34,8 +34,8 @@ func TestDemoWorkerCrashIsReported(t *testing.T) {
 	defer func() { beat = old }()
 	out := captureStdout(t, func() { require.NoError(t, run(t.TempDir(), 600*time.Millisecond)) })
 	assert.Contains(t, out, `heartbeat    beat 1: checksum("beat 1") = 493`)
-	assert.Regexp(t, `heartbeat    beat 3: job "beat 3!" crashed worker \d+ \(exit code 3\), pool replaces it`, out)
-	assert.Contains(t, out, `heartbeat    beat 4: checksum("beat 4") = 496`)
+	assert.Regexp(t, `heartbeat    beat 2: job "beat 2!" crashed worker \d+ \(exit code 3\), pool replaces it`, out)
+	assert.Contains(t, out, `heartbeat    beat 3: checksum("beat 3") = 495`)
 	assert.Contains(t, out, "workers      Running  → Stopping")
 }
 
