@@ -3,7 +3,7 @@
 // that hands the pool a job on every beat, three p2p nodes on loopback and a
 // gossip job broadcasting between them) started in order with an observer
 // printing every lifecycle event, stopped in reverse on Ctrl-C or after a few
-// seconds. Every third job crashes its worker on purpose: the crash is
+// seconds. Jobs 2, 5, 8, ... crash their worker on purpose: the crash is
 // reported and the pool replaces the worker. The program is its own worker
 // (main calls worker.Main first).
 //
@@ -116,7 +116,8 @@ func run(ctx context.Context, dir string) error {
 		return err
 	}
 	// heartbeat: a periodic job, restarted with backoff if it ever fails;
-	// each beat hands the pool a checksum, every third one crashing.
+	// each beat hands the pool a checksum, every third one (2, 5, 8, ...)
+	// crashing its worker.
 	if err := g.Add("heartbeat", lifecycle.ServiceFunc(func(ctx context.Context) error {
 		t := time.NewTicker(beat)
 		defer t.Stop()
@@ -126,7 +127,7 @@ func run(ctx context.Context, dir string) error {
 				return nil
 			case <-t.C:
 				job := fmt.Sprintf("beat %d", n)
-				if n%3 == 0 {
+				if n%3 == 2 {
 					job += "!"
 				}
 				sum, err := checksum.Call(ctx, pool, job)
