@@ -56,13 +56,21 @@ func main() {
 	runFor := flag.Duration("for", 3*time.Second, "stop after this long (0: wait for Ctrl-C)")
 	dir := flag.String("dir", defaultDir(), "state directory")
 	flag.Parse()
-	if err := run(*dir, *runFor); err != nil {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if *runFor > 0 {
+		ctx, cancel = context.WithTimeout(ctx, *runFor)
+		defer cancel()
+	}
+	if err := run(ctx, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "node:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, runFor time.Duration) error {
+// run starts the node, keeping its state under dir, and stops it when ctx
+// ends.
+func run(ctx context.Context, dir string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	g := lifecycle.NewGroup(lifecycle.WithLogger(log), lifecycle.WithGroupStopTimeout(5*time.Second))
 	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
@@ -143,12 +151,6 @@ func run(dir string, runFor time.Duration) error {
 		return err
 	}
 
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	if runFor > 0 {
-		ctx, cancel = context.WithTimeout(ctx, runFor)
-		defer cancel()
-	}
 	h := lifecycle.Start("node", g)
 	if err := h.AwaitRunning(ctx); err != nil && ctx.Err() == nil {
 		return err
