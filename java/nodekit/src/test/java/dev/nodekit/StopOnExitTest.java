@@ -38,4 +38,21 @@ class StopOnExitTest {
                 .collect(Collectors.toList());
         assertEquals(List.of("unregistered true false", "main returns", "stop b", "stop a", "stop hangs"), stops, output);
     }
+
+    @Test
+    void aRegisteredWorkerIsShutDownOnExitAfterItsPendingTask() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp,
+                        WorkerStopOnExitProbe.class.getName(), WorkerTest.workerhost())
+                .redirectErrorStream(true)
+                .start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // until the JVM exits
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), output);
+        assertEquals(0, p.exitValue(), output);
+        List<String> lines = Arrays.asList(output.split("\n"));
+        assertEquals(List.of("main returns", "task: slept 500ms"), lines.subList(1, lines.size()), output);
+        long pid = Long.parseLong(lines.get(0).substring("worker ".length()));
+        assertTrue(ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true), "worker " + pid + " outlived the JVM");
+    }
 }
