@@ -98,6 +98,19 @@ demo-java: jar
 demo-kotlin: jar
 	scripts/run-jvm-example.sh kotlin
 
+# A worker that segfaults, caught as a typed exception (examples/java,
+# examples/kotlin WorkerCrashExample); two p2p nodes chatting on loopback
+# (DchatExample).
+.PHONY: demo-java-worker demo-java-dchat demo-kotlin-worker demo-kotlin-dchat
+demo-java-worker: jar
+	scripts/run-jvm-example.sh java WorkerCrashExample
+demo-java-dchat: jar
+	scripts/run-jvm-example.sh java DchatExample
+demo-kotlin-worker: jar
+	scripts/run-jvm-example.sh kotlin WorkerCrashExample
+demo-kotlin-dchat: jar
+	scripts/run-jvm-example.sh kotlin DchatExample
+
 # JMH benchmarks of the bindings (java/bench); JMH_OPTS replaces the default
 # settings, e.g. make bench-java JMH_OPTS='-f 1 -i 5 -r 5s'.
 bench-java: jar
