@@ -8,6 +8,8 @@
 #   scripts/run-jvm-example.sh java|kotlin                   ProcessorExample, then GroupExample
 #   scripts/run-jvm-example.sh java|kotlin CLASS [ARGS...]   one example, e.g.
 #   scripts/run-jvm-example.sh kotlin ProcessorExample /tmp/state 5000   (0: until Ctrl-C)
+#   scripts/run-jvm-example.sh java ChatExample --peer tcp://127.0.0.1:7001 --nick bob
+#   scripts/run-jvm-example.sh kotlin chat.ChatExample --nick carol      (chat with examples/dchat)
 #
 # The example's exit status is this script's.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
