@@ -127,3 +127,42 @@ func unpack(data []byte, count int) ([]string, error) {
 	}
 	return out, nil
 }
+
+// listenerLog is an EventListener as Java implements it.
+type listenerLog struct{ c *calls }
+
+func (l listenerLog) OnEvent(service string, from, to int, _ int64, err string, kind int, at int64) error {
+	l.c.add(service + ":" + StateName(from) + ">" + StateName(to) + ":" + err + ":" + KindName(kind))
+	return nil
+}
+
+func TestListenerSeesWhatAnObserverSees(t *testing.T) {
+	obs, lis := newCalls(), newCalls()
+	g := NewGroup()
+	g.Observe(0, eventLog{obs})
+	g.Listen(0, listenerLog{lis})
+	g.Listen(0, nil) // ignored
+	require.NoError(t, g.Add("a", &hooks{name: "a", log: newCalls(), stopErr: errors.New("boom")}))
+	require.True(t, g.Start().IsOk())
+	g.Stop()
+	lis.await(t, "a:Stopping>Failed:stop: boom:Failed")
+	obs.await(t, "a:Failed")
+	assert.Equal(t, []string{"a:New>Starting::OK", "a:Starting>Running::OK", "a:Running>Stopping::OK",
+		"a:Stopping>Failed:stop: boom:Failed"}, lis.get())
+}
+
+type refusingListener struct{}
+
+func (refusingListener) OnEvent(_ string, _, to int, _ int64, _ string, _ int, _ int64) error {
+	if to == StateRunning {
+		return errors.New("not today")
+	}
+	return nil
+}
+
+func TestListenerExceptionOnAStartEventAborts(t *testing.T) {
+	g := NewGroup()
+	g.Listen(0, refusingListener{})
+	require.NoError(t, g.Add("a", nil))
+	assert.Equal(t, KindAborted, g.Start().Kind())
+}

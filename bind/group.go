@@ -93,7 +93,7 @@ func (g *Group) inner() (*group, error) {
 
 type pendingObserver struct {
 	priority int
-	obs      Observer
+	obs      lifecycle.Observer
 }
 
 // NewGroup returns an empty Group (Java: new Group()).
@@ -205,7 +205,7 @@ func (g *group) core() *lifecycle.Group {
 	}
 	g.g = lifecycle.NewGroup(opts...)
 	for _, p := range g.pending {
-		g.g.Observe(p.priority, observerAdapter{p.obs})
+		g.g.Observe(p.priority, p.obs)
 	}
 	g.pending = nil
 	return g.g
@@ -236,8 +236,23 @@ func serviceOptions(o *ServiceOptions) []lifecycle.Option {
 // first and stop events last). A null observer is ignored. Observers
 // registered after start() see only later events.
 func (g *Group) Observe(priority int, obs Observer) {
+	if obs != nil {
+		g.observe(priority, observerAdapter{obs})
+	}
+}
+
+// Listen is Observe for an EventListener: the same events, in the same
+// order and with the same effect of an exception, passed as plain values.
+// A null listener is ignored.
+func (g *Group) Listen(priority int, l EventListener) {
+	if l != nil {
+		g.observe(priority, listenerAdapter{l})
+	}
+}
+
+func (g *Group) observe(priority int, obs lifecycle.Observer) {
 	in, err := g.inner()
-	if obs == nil || err != nil {
+	if err != nil {
 		return
 	}
 	in.mu.Lock()
@@ -249,7 +264,7 @@ func (g *Group) Observe(priority int, obs Observer) {
 		in.pending = append(in.pending, pendingObserver{priority, obs})
 		return
 	}
-	in.g.Observe(priority, observerAdapter{obs})
+	in.g.Observe(priority, obs)
 }
 
 // Start starts the services in order and blocks until all are running (ok)

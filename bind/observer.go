@@ -33,3 +33,26 @@ func (a observerAdapter) Observe(e lifecycle.Event) error {
 	}
 	return a.obs.OnEvent(ev)
 }
+
+// EventListener receives a Group's lifecycle events like an Observer (one at
+// a time, in order, on a background thread; an exception for a start event
+// aborts the start), with the Event's fields as arguments instead of an
+// Event object. Prefer it where events are many: an Event is a Go object
+// that the JVM pins until it collects its proxy (see Group.Listen), a
+// listener's arguments are plain values that pin nothing.
+type EventListener interface {
+	// OnEvent receives one state transition: the service's name, the State*
+	// it left and entered, how long it was in from, the cause and its Kind*
+	// when to is StateFailed ("" and KindOK otherwise), and when it happened.
+	OnEvent(service string, from, to int, durationNanos int64, err string, errKind int, atUnixNanos int64) error
+}
+
+type listenerAdapter struct{ l EventListener }
+
+func (a listenerAdapter) Observe(e lifecycle.Event) error {
+	msg, kind := "", KindOK
+	if e.Err != nil {
+		msg, kind = e.Err.Error(), kindOf(e.Err)
+	}
+	return a.l.OnEvent(e.Service, int(e.From), int(e.To), int64(e.Duration), msg, kind, e.At.UnixNano())
+}

@@ -30,7 +30,8 @@ import (
 // the one before it. All of it happens under one mutex of the run, so events
 // stay in order; the supervising goroutine wakes only for what needs a
 // decision (a failure, the context's cancellation, an observer's refusal, a
-// due restart) or when the
+// due restart; under a Handle the stop relay begins on the goroutine that asks
+// for the stop) or when the
 // phase's single watchdog timer fires (the start or stop timeout of the
 // service being waited for, or the observers' acknowledgement). Without
 // observers there is no dispatcher goroutine at all.
@@ -197,11 +198,12 @@ type run struct {
 	watch      clock.Timer // the phase's watchdog, armed for watchAt
 	watchAt    time.Time
 	watchOn    bool
-	acked      <-chan struct{} // started: closed when the observers acknowledged
-	restarts   clock.Timer     // armed for the earliest pending restart
-	disp       *dispatcher     // made on the first event for an observer
-	events     []Event         // not yet handed to the dispatcher: see flush
-	obsOverran bool            // an observer overran the start: do not wait for it on stop
+	awaiting   bool        // started: the observers' acknowledgement was asked for
+	restarts   clock.Timer // armed for the earliest pending restart
+	disp       *dispatcher // made on the first event for an observer
+	events     []Event     // not yet handed to the dispatcher: see flush
+	obsOverran bool        // an observer overran the start: do not wait for it on stop
+	told       bool        // the Handle calls cancelled: no need to watch ctx.Done
 }
 
 // Run runs the group until ctx is cancelled or a service fails, as described
@@ -231,6 +233,11 @@ func (g *Group) Run(ctx context.Context) error {
 	r.advance(now)
 	r.flush()
 	r.mu.Unlock()
+	// Run by a Handle: its stop begins on the goroutine that asks for it, and
+	// the supervisor need not wake for the cancellation.
+	if h, ok := ctx.Value(cancelKey{}).(*Handle); ok {
+		r.told = h.notifyCancel(r.cancelled)
+	}
 
 	r.supervise()
 
@@ -275,11 +282,8 @@ func (r *run) supervise() {
 		if r.phase < phaseStopping && (r.cause != nil || r.ctx.Err() != nil) {
 			r.beginStop()
 		}
-		if r.phase == phaseStarted && r.acked == nil {
-			r.awaitObservers()
-		}
 		running := false
-		if r.phase == phaseStarted && closed(r.acked) && r.cause == nil {
+		if r.phase == phaseStarted && !r.awaiting && !r.awaitObservers() && r.cause == nil {
 			r.phase, running = phaseRunning, true
 			r.stopWatch()
 		}
@@ -296,27 +300,19 @@ func (r *run) supervise() {
 		if r.restarts != nil {
 			restartC = r.restarts.C()
 		}
-		var acked <-chan struct{} // waited for in phaseStarted only
-		if r.phase == phaseStarted {
-			acked = r.acked
-		}
 		phase := r.phase
 		r.mu.Unlock()
 		if running {
 			Ready(r.ctx)
 			continue
 		}
-		var cancelled <-chan struct{} // until the stop begins
-		if phase < phaseStopping {
+		var cancelled <-chan struct{} // until the stop begins, unless told
+		if phase < phaseStopping && !r.told {
 			cancelled = r.ctx.Done()
 		}
 		select {
 		case <-r.wake:
 		case <-cancelled: // looked at above
-		case <-acked:
-			r.mu.Lock()
-			r.acked = closedChan // looked at again above
-			r.mu.Unlock()
 		case <-watchC:
 			r.mu.Lock()
 			r.watchFired()
@@ -329,8 +325,17 @@ func (r *run) supervise() {
 	}
 }
 
-// closedChan is the acked channel once the observers have acknowledged.
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+// cancelled is called by the Handle running the group when it cancels the
+// group's context, on the goroutine that stops it: the stop relay begins
+// there.
+func (r *run) cancelled() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.phase < phaseStopping {
+		r.beginStop()
+		r.flush()
+	}
+}
 
 // advance is the start relay: it launches services in order from r.next
 // until one must be waited for (it signals readiness) or all are launched.
@@ -541,19 +546,34 @@ func (r *run) leaveBehind(e *entry, err error, now time.Time) {
 	r.transitionAt(e, Failed, err, now)
 }
 
-// awaitObservers starts the wait until the observers have returned for every
-// event so far (the start events), within the observer timeout, so that a
-// refusal is the start's outcome.
-func (r *run) awaitObservers() {
+// awaitObservers asks the dispatcher to call acknowledged once the observers
+// have returned for every event so far (the start events), so that a refusal
+// is the start's outcome, and arms the watchdog for the observer timeout. It
+// reports false if there is nothing to wait for.
+func (r *run) awaitObservers() bool {
+	r.awaiting = true
 	r.flush()
-	r.acked = closedChan
-	if r.disp == nil {
-		return
+	if r.disp == nil || !r.disp.barrier(r.acknowledged) {
+		return false
 	}
-	if acked := r.disp.barrier(); acked != nil {
-		r.acked = acked
-		now := r.now()
-		r.armWatch(now.Add(r.g.opts.obsTimeout), now)
+	now := r.now()
+	r.armWatch(now.Add(r.g.opts.obsTimeout), now)
+	return true
+}
+
+// acknowledged is called on the dispatcher's goroutine once the observers
+// have returned for the start events: the group is running, unless one of
+// them refused (refused came first) or the stop began.
+func (r *run) acknowledged() {
+	r.mu.Lock()
+	running := r.phase == phaseStarted && r.cause == nil
+	if running {
+		r.phase = phaseRunning
+		r.stopWatch()
+	}
+	r.mu.Unlock()
+	if running {
+		Ready(r.ctx)
 	}
 }
 

@@ -49,6 +49,8 @@ type Handle struct {
 	mu                              sync.Mutex // guards the fields below until done is closed
 	err                             error
 	startAt, readyAt, stopAt, endAt time.Time
+	onCancel                        func() // see cancelled; set once by a Group run by this Handle
+	cancelledOnce                   bool
 }
 
 // Start runs svc in a new goroutine and returns its Handle at once.
@@ -126,6 +128,9 @@ type handleCtx struct {
 	h *Handle
 }
 
+// cancelKey finds the Handle whose Run received a context, for notifyCancel.
+type cancelKey struct{}
+
 func (c *handleCtx) Value(key any) any {
 	switch key {
 	case readyKey{}:
@@ -135,6 +140,8 @@ func (c *handleCtx) Value(key any) any {
 		return nil
 	case ownerKey{}:
 		return &c.h.cb
+	case cancelKey{}:
+		return c.h
 	}
 	return c.Context.Value(key)
 }
@@ -169,7 +176,7 @@ func (h *Handle) finish(err error) {
 		} else {
 			h.state.Store(int32(Stopped))
 		}
-		h.cancel()
+		h.cancelRun()
 		close(h.done)
 	})
 }
@@ -193,8 +200,35 @@ func (h *Handle) RequestStop() {
 		h.stopAsked.Store(true)
 		h.state.CompareAndSwap(int32(Starting), int32(Stopping))
 		h.state.CompareAndSwap(int32(Running), int32(Stopping))
-		h.cancel()
+		h.cancelRun()
 	})
+}
+
+// cancelRun cancels the context of Run and tells the service directly if it
+// asked to be told (a Group begins its stop on the caller's goroutine instead
+// of waking its own for it).
+func (h *Handle) cancelRun() {
+	h.cancel()
+	h.mu.Lock()
+	f := h.onCancel
+	first := !h.cancelledOnce
+	h.cancelledOnce = true
+	h.mu.Unlock()
+	if f != nil && first {
+		f()
+	}
+}
+
+// notifyCancel registers f to be called, once, when Run's context is
+// cancelled; it reports false (and registers nothing) if that has happened.
+func (h *Handle) notifyCancel(f func()) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cancelledOnce || h.onCancel != nil {
+		return false
+	}
+	h.onCancel = f
+	return true
 }
 
 // Stop requests the stop (RequestStop) and waits until Run has returned or the

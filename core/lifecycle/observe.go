@@ -99,23 +99,23 @@ func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abo
 	return d
 }
 
-// ackWaiter is closed once delivered reaches n.
+// ackWaiter is called once delivered reaches n.
 type ackWaiter struct {
-	n  uint64
-	ch chan struct{}
+	n    uint64
+	call func()
 }
 
-// barrier returns a channel closed once the observers have returned for every
-// event emitted so far, or nil if they already have.
-func (d *dispatcher) barrier() <-chan struct{} {
+// barrier arranges for done to be called, on the dispatcher's goroutine, once
+// the observers have returned for every event emitted so far. It reports
+// false, and arranges nothing, if they already have.
+func (d *dispatcher) barrier(done func()) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.delivered >= d.emitted {
-		return nil
+		return false
 	}
-	w := ackWaiter{n: d.emitted, ch: make(chan struct{})}
-	d.waiters = append(d.waiters, w)
-	return w.ch
+	d.waiters = append(d.waiters, ackWaiter{n: d.emitted, call: done})
+	return true
 }
 
 // busyName names the observer being called, for a timeout error.
@@ -169,16 +169,20 @@ func (d *dispatcher) loop() {
 		cb.exit()
 		d.mu.Lock()
 		d.delivered += uint64(len(batch))
+		var due []ackWaiter
 		kept := d.waiters[:0]
 		for _, w := range d.waiters {
 			if w.n <= d.delivered {
-				close(w.ch)
+				due = append(due, w)
 			} else {
 				kept = append(kept, w)
 			}
 		}
 		d.waiters = kept
 		d.mu.Unlock()
+		for _, w := range due {
+			w.call()
+		}
 		clear(batch)
 		if closed {
 			d.mu.Lock()

@@ -91,8 +91,11 @@ func (c *serviceCtx) Err() error {
 }
 
 func (c *serviceCtx) Value(key any) any {
-	if key == (readyKey{}) {
+	switch key {
+	case readyKey{}:
 		return c
+	case cancelKey{}:
+		return nil // cancelled by its group, not by the Handle further up
 	}
 	return c.Context.Value(key)
 }

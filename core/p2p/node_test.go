@@ -458,3 +458,34 @@ func TestStopDuringAnOutboundHandshakeIsPrompt(t *testing.T) {
 	require.NoError(t, n.Stop())
 	require.Less(t, time.Since(start), 5*time.Second, "not the minute of the handshake timeout")
 }
+
+func TestAnnouncedSettingsApply(t *testing.T) {
+	a, _ := startNode(t, testSettings(func(s *Settings) {
+		s.ExternalAddr = "tcp://127.0.0.1:4242" // what a announces, whatever it listens on
+		s.UserAgent = "a/1"
+		s.Protocol, s.MinProtocol = 3, 2
+		s.PingInterval = 10 * time.Millisecond
+	}))
+	b, _ := startNode(t, testSettings(func(s *Settings) {
+		s.Peers = []string{addrOf(t, a)}
+		s.OutboundSlots = 0
+		s.Protocol = 2
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, b.WaitPeers(ctx, 1))
+	info := b.Peers()[0]
+	require.Equal(t, "tcp://127.0.0.1:4242", info.ListenAddr)
+	require.Equal(t, "a/1", info.Version.UserAgent)
+	require.Equal(t, uint32(3), info.Version.Protocol)
+	eventually(t, "a pings at its PingInterval", 5*time.Second, func() bool {
+		p := a.Peers()
+		return len(p) == 1 && p[0].Stats.RTT > 0
+	})
+
+	// A remote below MinProtocol is refused.
+	_, err := rawPeer(t, addrOf(t, a), 91) // protocol 1
+	var re *peer.RejectError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, peer.RejectVersion, re.Code)
+}

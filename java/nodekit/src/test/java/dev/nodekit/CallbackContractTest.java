@@ -174,6 +174,35 @@ class CallbackContractTest {
         return m.substring(m.indexOf("java."));
     }
 
+    /** An EventListener gets an observer's events as plain values (no Event object per event). */
+    @Test
+    void aListenerSeesTheEventsAndCanAbortAStart() throws Exception {
+        BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        Group g = new Group();
+        g.listen(0, (service, from, to, nanos, err, kind, at) ->
+                seen.add(service + " " + Nodekit.stateName(from) + ">" + Nodekit.stateName(to) + " " + Nodekit.kindName(kind)));
+        g.add("a", null);
+        assertTrue(g.start().isOk());
+        assertTrue(g.stop().isOk());
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            got.add(poll(seen, "event " + i));
+        }
+        assertEquals(List.of("a New>Starting OK", "a Starting>Running OK", "a Running>Stopping OK",
+                "a Stopping>Stopped OK"), got);
+
+        Group refused = new Group();
+        refused.listen(0, (service, from, to, nanos, err, kind, at) -> {
+            if (to == Nodekit.StateRunning) {
+                throw new IllegalStateException("not today");
+            }
+        });
+        refused.add("a", null);
+        Result r = refused.start();
+        assertEquals(Kind.ABORTED, Kind.of(r), r.toString());
+        assertTrue(r.message().contains("java.lang.IllegalStateException: not today"), r.message());
+    }
+
     @Test
     void kindAndStateNamesComeFromOneTable() {
         assertEquals("CalledFromCallback", Nodekit.kindName(Nodekit.KindCalledFromCallback));

@@ -1,6 +1,7 @@
 package dev.nodekit.bench;
 
 import dev.nodekit.Event;
+import dev.nodekit.EventListener;
 import dev.nodekit.Group;
 import dev.nodekit.Observer;
 import dev.nodekit.Service;
@@ -29,7 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code javaServices}: services with empty Java start()/stop(), no observer:
  *       2 Go→Java calls per service;</li>
  *   <li>{@code javaServicesCountingObserver}: Java hooks and the observer: 6 Go→Java
- *       calls per service.</li>
+ *       calls per service;</li>
+ *   <li>{@code javaServicesCountingListener}: the same with an EventListener (the
+ *       event's fields as arguments, no Event object).</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -63,14 +66,31 @@ public class GroupBench {
         public void stop() {}
     }
 
+    static final class CountingListener implements EventListener {
+        final AtomicLong events = new AtomicLong();
+
+        @Override
+        public void onEvent(String service, long from, long to, long nanos, String err, long kind, long at) {
+            events.incrementAndGet();
+        }
+    }
+
     private final CountingObserver observer = new CountingObserver();
+    private final CountingListener listener = new CountingListener();
     private final EmptyService empty = new EmptyService();
     private long groupsObserved;
 
     private static void run(Observer obs, Service svc) throws Exception {
+        run(obs, null, svc);
+    }
+
+    private static void run(Observer obs, EventListener listener, Service svc) throws Exception {
         Group g = new Group();
         if (obs != null) {
             g.observe(0, obs);
+        }
+        if (listener != null) {
+            g.listen(0, listener);
         }
         for (String name : NAMES) {
             g.add(name, svc);
@@ -103,6 +123,12 @@ public class GroupBench {
     public void javaServicesCountingObserver() throws Exception {
         run(observer, empty);
         groupsObserved++;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(SERVICES)
+    public void javaServicesCountingListener() throws Exception {
+        run(null, listener, empty);
     }
 
     @TearDown(Level.Iteration)

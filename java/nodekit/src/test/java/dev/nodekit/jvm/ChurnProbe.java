@@ -27,6 +27,7 @@ import java.util.stream.Stream;
  * <pre>
  *   ChurnProbe group N [every]      N × (new Group, 3 Java services with hooks, start, stop)
  *   ChurnProbe observed N [every]   the same with an observer
+ *   ChurnProbe listened N [every]   the same with an event listener
  *   ChurnProbe processor N [every]  N × (startProcessor with a Java handler, 10 events, stop)
  *   ChurnProbe events N [every]     N events through one processor's Java handler
  *   ChurnProbe refs                 Go objects handed to Java per operation (no GC in between)
@@ -50,10 +51,13 @@ public final class ChurnProbe {
         Nodekit.version(); // loads the library
         switch (mode) {
             case "group":
-                churn(n, every, () -> groupCycle(false));
+                churn(n, every, () -> groupCycle(Watch.NONE));
                 break;
             case "observed":
-                churn(n, every, () -> groupCycle(true));
+                churn(n, every, () -> groupCycle(Watch.OBSERVER));
+                break;
+            case "listened":
+                churn(n, every, () -> groupCycle(Watch.LISTENER));
                 break;
             case "processor":
                 churn(n, every, ChurnProbe::processorCycle);
@@ -88,10 +92,14 @@ public final class ChurnProbe {
         }
     }
 
-    static void groupCycle(boolean observed) throws Exception {
+    enum Watch { NONE, OBSERVER, LISTENER }
+
+    static void groupCycle(Watch watch) throws Exception {
         Group g = new Group();
-        if (observed) {
+        if (watch == Watch.OBSERVER) {
             g.observe(0, e -> HOOKS.incrementAndGet());
+        } else if (watch == Watch.LISTENER) {
+            g.listen(0, (service, from, to, nanos, err, kind, at) -> HOOKS.incrementAndGet());
         }
         for (int i = 0; i < 3; i++) {
             g.add("s" + i, new CountingService());
@@ -154,11 +162,13 @@ public final class ChurnProbe {
     /** Go objects handed to Java per operation: counted between two points with no Java GC in between. */
     static void refs() throws Exception {
         for (int i = 0; i < 2_000; i++) { // warm up: class loading, JIT, Go's pools
-            groupCycle(true);
+            groupCycle(Watch.OBSERVER);
+            groupCycle(Watch.LISTENER);
             processorCycle();
         }
-        measureRefs("group (3 Java services)", () -> groupCycle(false));
-        measureRefs("group (3 Java services, observer)", () -> groupCycle(true));
+        measureRefs("group (3 Java services)", () -> groupCycle(Watch.NONE));
+        measureRefs("group (3 Java services, observer)", () -> groupCycle(Watch.OBSERVER));
+        measureRefs("group (3 Java services, event listener)", () -> groupCycle(Watch.LISTENER));
         measureRefs("processor (Java handler, 10 events)", ChurnProbe::processorCycle);
         Processor p = Nodekit.startProcessor(null, null, e -> HANDLED.incrementAndGet(), null);
         measureRefs("event (submit to a Java handler)", () -> p.submit(EVENT));
