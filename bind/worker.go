@@ -72,7 +72,7 @@ type WorkerConfig struct {
 	// StopTimeoutMillis bounds shutdown(): pending tasks are awaited that
 	// long, then the workers are killed; default 10000.
 	StopTimeoutMillis int64
-	MaxPayloadBytes   int64 // bound on every input, output and progress update; default 256 MiB
+	MaxPayloadBytes   int64 // bound on every input, output and progress update; default 256 MiB, at most 2 GiB - 64 KiB
 	DiscardStderr     bool  // drop the workers' standard error instead of copying it to this process's
 	// PoolSize is the number of workers of startWorkerPool (at least 1).
 	PoolSize int
@@ -100,7 +100,7 @@ func (c *WorkerConfig) core(logger Logger) (worker.Config, error) {
 	if c == nil || c.Path == "" {
 		return worker.Config{}, fmt.Errorf("%w: WorkerConfig.path is required", worker.ErrWorkerPath)
 	}
-	if c.MaxPayloadBytes < 0 || c.MaxPayloadBytes > 1<<32-1-64<<10 {
+	if c.MaxPayloadBytes < 0 || c.MaxPayloadBytes > 1<<31-1-64<<10 {
 		return worker.Config{}, fmt.Errorf("%w: maxPayloadBytes %d out of range", errInvalidArgument, c.MaxPayloadBytes)
 	}
 	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }

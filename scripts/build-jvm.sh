@@ -54,6 +54,10 @@ done
 	sed -i 's/->AttachCurrentThread(/->AttachCurrentThreadAsDaemon(/g' seq_jvm.c
 	# ...and must leave it before it ends, or it waits 300 ms for them
 	# (NativeLoader's shutdown hook; see release_threads.go.in).
+	# ...counting the threads it attached.
+	sed -i 's/^static pthread_key_t jnienvs;$/&\nstatic int nodekit_attached; \/\/ Go threads attached by go_seq_get_thread_env/' seq_jvm.c
+	sed -i 's/^\t\tpthread_setspecific(jnienvs, env);$/&\n\t\t__atomic_add_fetch(\&nodekit_attached, 1, __ATOMIC_SEQ_CST);/' seq_jvm.c
+	sed -i 's/^static void env_destructor(void \*env) {$/&\n\t__atomic_sub_fetch(\&nodekit_attached, 1, __ATOMIC_SEQ_CST);/' seq_jvm.c
 	cat "$ROOT/scripts/jvm-shim/seq_detach.c.in" >>seq_jvm.c
 	# A Java exception becomes a Go error whose message gobind reads with
 	# getMessage(): "disk full", or "" for a null message. toString() keeps
@@ -66,6 +70,7 @@ grep -q 'AttachCurrentThreadAsDaemon(' "$JNI/seq_jvm.c" || die "seq_jvm.c: Attac
 ! grep -q 'AttachCurrentThread(' "$JNI/seq_jvm.c" || die "seq_jvm.c: a non-daemon AttachCurrentThread call is left"
 grep -q '"toString", "()Ljava/lang/String;"' "$JNI/universe_jvm.c" || die "universe_jvm.c: Throwable.getMessage lookup not found (gobind changed?)"
 grep -q '^static pthread_key_t jnienvs;' "$JNI/seq_jvm.c" || die "seq_jvm.c: no static jnienvs key for nodekit_detach_current_thread (gobind changed?)"
+[[ "$(grep -c '_fetch(&nodekit_attached, 1' "$JNI/seq_jvm.c")" == 3 ]] || die "seq_jvm.c: attach/detach counting not inserted (gobind changed?)"
 ! grep -qE '_android\.h"|-llog' "$JNI"/* || die "build/_jni: Android-only include or -llog left (gobind changed?)"
 
 # Java's name for this platform, as NativeLoader computes it.

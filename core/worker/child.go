@@ -242,7 +242,7 @@ func decodeParentHello(f frame) (limit int, id string, err error) {
 		return 0, "", bad
 	}
 	l := binary.LittleEndian.Uint64(f.payload)
-	if l == 0 || l > 1<<32-1-helloLimit {
+	if l == 0 || l > maxPayloadLimit {
 		return 0, "", bad
 	}
 	id, rest, ok := readString16(f.payload[8:])

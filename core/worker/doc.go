@@ -63,10 +63,11 @@
 //
 // # Platforms
 //
-// Workers are processes on Unix (Linux, macOS, the BSDs, Android).
-// Config.InProcess runs the tasks in the calling process over the same
-// channel and API, without isolation, for platforms and tests that cannot
-// spawn processes.
+// The package is for Unix (Linux, Android, macOS, iOS, the BSDs; not
+// Windows). Config.InProcess runs the tasks in the calling process over the
+// same channel and API, without isolation, for platforms (iOS) and tests that
+// cannot spawn processes. The parent-death signal is Linux and Android only;
+// elsewhere a worker notices its parent's death by end of file on the channel.
 //
 // Android: since Android 10 an app cannot execute files from its writable
 // data directory. Ship the worker executable inside the APK as a native

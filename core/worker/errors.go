@@ -41,9 +41,6 @@ var (
 	// ErrCrashLoop: a Pool's workers crashed more often than its CrashLoop
 	// limit allows; the pool has failed.
 	ErrCrashLoop = errors.New("worker: workers crash in a loop")
-	// ErrNotSupported: this platform cannot spawn worker processes (use
-	// Config.InProcess).
-	ErrNotSupported = errors.New("worker: worker processes are not supported on this platform")
 )
 
 // PathError is a worker executable that cannot be run; it matches

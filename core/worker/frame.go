@@ -32,6 +32,10 @@ const (
 // message and stack) a frame may carry on top of its payload.
 const helloLimit = 64 << 10
 
+// maxPayloadLimit is the largest Config.MaxPayload: 2 GiB - 64 KiB, so that
+// a frame's length fits its 32-bit field and an int on every platform.
+const maxPayloadLimit = 1<<31 - 1 - helloLimit
+
 // frame is one decoded frame. payload is owned by the receiver.
 type frame struct {
 	typ     byte
@@ -117,8 +121,8 @@ func (c *conn) write(typ byte, id uint64, parts ...[]byte) error {
 	for _, p := range parts {
 		n += len(p)
 	}
-	if uint64(n) > 1<<32-1 {
-		return &PayloadError{Size: n, Limit: 1<<32 - 1}
+	if n > maxPayloadLimit+helloLimit {
+		return &PayloadError{Size: n, Limit: maxPayloadLimit}
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -161,9 +165,17 @@ func (c *conn) closeWrite() { _ = c.c.CloseWrite() }
 
 func (c *conn) close() error { return c.c.Close() }
 
-// socketpair returns two connected, blocking stream sockets, close-on-exec.
+// socketpair returns two connected stream sockets, close-on-exec (set under
+// ForkLock, as not every Unix has SOCK_CLOEXEC, so that no concurrent fork
+// inherits them).
 func socketpair() (a, b *os.File, err error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	syscall.ForkLock.RLock()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err == nil {
+		syscall.CloseOnExec(fds[0])
+		syscall.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
 	if err != nil {
 		return nil, nil, fmt.Errorf("worker: socketpair: %w", err)
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -27,6 +29,9 @@ func TestMain(m *testing.M) {
 	_ = os.Setenv("GORACE", "atexit_sleep_ms=0")
 	goleak.VerifyTestMain(m)
 }
+
+// grandchild is the worker that spawn-worker started, kept reachable.
+var grandchild *worker.Worker
 
 // add is a typed task.
 var add = worker.Task[pair, int]{Name: "add"}
@@ -52,7 +57,7 @@ func init() {
 	// (recovering it as a panic is only possible with SetPanicOnFault(true)).
 	worker.Register("segv", func(context.Context, []byte) ([]byte, error) {
 		debug.SetPanicOnFault(false)
-		addr := uintptr(0x7fff_dead_0000)
+		addr := uintptr(0xdead_0000)
 		p := *(**int)(unsafe.Pointer(&addr))
 		*p = 1
 		return nil, nil
@@ -155,6 +160,25 @@ func init() {
 			return nil, err
 		}
 		return []byte(strings.Join(os.Args[1:], " ") + "|" + os.Getenv("NODEKIT_TEST_VALUE") + "|" + wd), nil
+	})
+	// spawn-worker starts a worker of its own (a grandchild of the test) and
+	// returns its pid, keeping it running.
+	worker.Register("spawn-worker", func(ctx context.Context, _ []byte) ([]byte, error) {
+		w, err := worker.Start(ctx, worker.Config{Stderr: io.Discard})
+		if err != nil {
+			return nil, err
+		}
+		grandchild = w
+		return []byte(strconv.Itoa(w.Pid())), nil
+	})
+	// spawn-sleep starts a "sleep 60" in the worker's process group and
+	// returns its pid without waiting for it.
+	worker.Register("spawn-sleep", func(context.Context, []byte) ([]byte, error) {
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		return []byte(strconv.Itoa(cmd.Process.Pid)), nil
 	})
 	add.Register(func(_ context.Context, p pair) (int, error) { return p.A + p.B, nil })
 }

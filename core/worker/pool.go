@@ -384,7 +384,10 @@ func (p *Pool) sleep(d time.Duration) bool {
 // Shutdown stops the pool: new calls fail with ErrClosed, replacements stop,
 // and every worker is shut down as Worker.Shutdown does (pending calls are
 // awaited, until ctx ends). It returns the pool's failure (ErrCrashLoop) or
-// the workers' shutdown errors, nil after a clean stop; it is idempotent.
+// the errors of workers killed because ctx ended (ErrClosed), nil otherwise;
+// it is idempotent. A worker that crashes, before or during Shutdown, fails
+// the calls that were on it with its *CrashError, as at any other time: that
+// is not a failure of the shutdown.
 func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closing {
@@ -409,7 +412,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = w.Shutdown(ctx)
+			if err := w.Shutdown(ctx); errors.Is(err, ErrClosed) {
+				errs[i] = err
+			}
 		}()
 	}
 	wg.Wait()
@@ -426,8 +431,8 @@ func (p *Pool) Stats() PoolStats {
 
 // Run is the pool as a lifecycle.Service: it starts the workers (unless
 // Start did), reports ready, and runs until ctx ends (then it shuts the pool
-// down within ShutdownTimeout and returns nil) or the pool fails (then it
-// returns the ErrCrashLoop error).
+// down within ShutdownTimeout and returns what Shutdown returns) or the pool
+// fails (then it returns the ErrCrashLoop error).
 func (p *Pool) Run(ctx context.Context) error {
 	p.mu.Lock()
 	started := p.started

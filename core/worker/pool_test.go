@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -169,4 +170,60 @@ func TestPoolInProcess(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "in process", string(out))
 	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+func init() {
+	// exit-on-cancel reports that it runs, then exits its worker when its
+	// call is cancelled: a crash that lands while the caller goes away.
+	worker.Register("exit-on-cancel", func(ctx context.Context, _ []byte) ([]byte, error) {
+		if err := worker.Progress(ctx, []byte("running")); err != nil {
+			return nil, err
+		}
+		<-ctx.Done()
+		os.Exit(3)
+		return nil, nil
+	})
+}
+
+// TestPoolShutdownAfterACrashIsClean: a worker that dies as the pool shuts
+// down (its call cancelled, as a stopping service cancels what it waits for)
+// is that call's business; Shutdown returns nil, as it does for every crash
+// the pool replaced, whether or not the pool noticed this one first.
+func TestPoolShutdownAfterACrashIsClean(t *testing.T) {
+	p := startPool(t, worker.PoolConfig{Worker: quiet(), Size: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	running := make(chan struct{})
+	var once sync.Once
+	called := make(chan error, 1)
+	go func() {
+		_, err := p.Call(ctx, "exit-on-cancel", nil, worker.OnProgress(func([]byte) { once.Do(func() { close(running) }) }))
+		called <- err
+	}()
+	<-running
+	cancel()
+	require.ErrorIs(t, <-called, context.Canceled)
+	require.NoError(t, p.Shutdown(context.Background()))
+	assert.Equal(t, worker.PoolStats{Started: 1}, p.Stats(), "no worker replaced after the shutdown began")
+}
+
+// TestPoolShutdownDeadlineIsAnError: a worker still busy when Shutdown's
+// context ends is killed, and that is Shutdown's error (ErrClosed), as well
+// as the pending call's.
+func TestPoolShutdownDeadlineIsAnError(t *testing.T) {
+	p := startPool(t, worker.PoolConfig{Worker: quiet(), Size: 1})
+	running := make(chan struct{})
+	var once sync.Once
+	called := make(chan error, 1)
+	go func() {
+		_, err := p.Call(context.Background(), "exit-on-cancel", nil, worker.OnProgress(func([]byte) { once.Do(func() { close(running) }) }))
+		called <- err
+	}()
+	<-running
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := p.Shutdown(ctx)
+	require.ErrorIs(t, err, worker.ErrClosed)
+	require.ErrorIs(t, err, worker.ErrCrashed)
+	require.ErrorIs(t, <-called, worker.ErrClosed)
 }

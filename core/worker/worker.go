@@ -53,7 +53,7 @@ type Config struct {
 	// (default DefaultShutdownGrace).
 	ShutdownGrace time.Duration
 	// MaxPayload bounds every input, output and progress update, in bytes
-	// (default DefaultMaxPayload, at most 4 GiB - 64 KiB). Nothing larger is
+	// (default DefaultMaxPayload, at most 2 GiB - 64 KiB). Nothing larger is
 	// sent or allocated; an input over it fails the call at once.
 	MaxPayload int
 	// Stderr receives a copy of everything the worker writes to its
@@ -95,8 +95,8 @@ func (c Config) withDefaults() Config {
 
 // validate checks what can be checked before spawning.
 func (c Config) validate() error {
-	if c.MaxPayload > 1<<32-1-helloLimit {
-		return &PayloadError{Size: c.MaxPayload, Limit: 1<<32 - 1 - helloLimit}
+	if c.MaxPayload > maxPayloadLimit {
+		return &PayloadError{Size: c.MaxPayload, Limit: maxPayloadLimit}
 	}
 	if c.InProcess || c.Path == "" {
 		return nil

@@ -3,7 +3,7 @@
 // that hands the pool a job on every beat, three p2p nodes on loopback and a
 // gossip job broadcasting between them) started in order with an observer
 // printing every lifecycle event, stopped in reverse on Ctrl-C or after a few
-// seconds. Every third job crashes its worker on purpose: the crash is
+// seconds. Jobs 2, 5, 8, ... crash their worker on purpose: the crash is
 // reported and the pool replaces the worker. The program is its own worker
 // (main calls worker.Main first).
 //
@@ -56,13 +56,21 @@ func main() {
 	runFor := flag.Duration("for", 3*time.Second, "stop after this long (0: wait for Ctrl-C)")
 	dir := flag.String("dir", defaultDir(), "state directory")
 	flag.Parse()
-	if err := run(*dir, *runFor); err != nil {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if *runFor > 0 {
+		ctx, cancel = context.WithTimeout(ctx, *runFor)
+		defer cancel()
+	}
+	if err := run(ctx, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "node:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, runFor time.Duration) error {
+// run starts the node, keeping its state under dir, and stops it when ctx
+// ends.
+func run(ctx context.Context, dir string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	g := lifecycle.NewGroup(lifecycle.WithLogger(log), lifecycle.WithGroupStopTimeout(5*time.Second))
 	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
@@ -108,7 +116,8 @@ func run(dir string, runFor time.Duration) error {
 		return err
 	}
 	// heartbeat: a periodic job, restarted with backoff if it ever fails;
-	// each beat hands the pool a checksum, every third one crashing.
+	// each beat hands the pool a checksum, every third one (2, 5, 8, ...)
+	// crashing its worker.
 	if err := g.Add("heartbeat", lifecycle.ServiceFunc(func(ctx context.Context) error {
 		t := time.NewTicker(beat)
 		defer t.Stop()
@@ -118,7 +127,7 @@ func run(dir string, runFor time.Duration) error {
 				return nil
 			case <-t.C:
 				job := fmt.Sprintf("beat %d", n)
-				if n%3 == 0 {
+				if n%3 == 2 {
 					job += "!"
 				}
 				sum, err := checksum.Call(ctx, pool, job)
@@ -142,12 +151,6 @@ func run(dir string, runFor time.Duration) error {
 		return err
 	}
 
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	if runFor > 0 {
-		ctx, cancel = context.WithTimeout(ctx, runFor)
-		defer cancel()
-	}
 	h := lifecycle.Start("node", g)
 	if err := h.AwaitRunning(ctx); err != nil && ctx.Err() == nil {
 		return err

@@ -42,7 +42,7 @@ func init() {
 			os.Exit(4)
 		case "segv":
 			debug.SetPanicOnFault(false)
-			addr := uintptr(0x7fff_dead_0000)
+			addr := uintptr(0xdead_0000)
 			*(*(**int)(unsafe.Pointer(&addr))) = 1
 		}
 		n, err := strconv.Atoi(in)

@@ -98,7 +98,7 @@ func init() {
 	})
 	worker.Register("segv", func(context.Context, []byte) ([]byte, error) {
 		debug.SetPanicOnFault(false)
-		addr := uintptr(0x7fff_dead_0000)
+		addr := uintptr(0xdead_0000)
 		*(*(**int)(unsafe.Pointer(&addr))) = 1
 		return nil, nil
 	})

@@ -31,6 +31,8 @@ import java.util.stream.Stream;
  *   ChurnProbe processor N [every]  N × (startProcessor with a Java handler, 10 events, stop)
  *   ChurnProbe events N [every]     N events through one processor's Java handler
  *   ChurnProbe refs                 Go objects handed to Java per operation (no GC in between)
+ *   ChurnProbe exit N               ms from main's return to the JVM's end, in child JVMs:
+ *                                   without nodekit, with it loaded, after N Group cycles (4 callbacks each)
  * </pre>
  *
  * Each sample line starts with "sample" and has name=value fields: cycles,
@@ -48,6 +50,20 @@ public final class ChurnProbe {
         String mode = args.length > 0 ? args[0] : "group";
         long n = args.length > 1 ? Long.parseLong(args[1].replace("_", "")) : 10_000;
         long every = args.length > 2 ? Long.parseLong(args[2].replace("_", "")) : 10_000;
+        if (mode.equals("exit")) {
+            exitTimes(n);
+            return;
+        }
+        if (mode.equals("exit-child")) { // n < 0: nodekit is not loaded at all
+            if (n >= 0) {
+                Nodekit.version();
+            }
+            for (long i = 0; i < n; i++) {
+                groupCycle(Watch.OBSERVER);
+            }
+            System.out.println("END " + System.nanoTime());
+            return;
+        }
         Nodekit.version(); // loads the library
         switch (mode) {
             case "group":
@@ -70,6 +86,33 @@ public final class ChurnProbe {
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + mode);
+        }
+    }
+
+    /** Runs child JVMs that return from main and reports how long each took to end, 5 runs each. */
+    static void exitTimes(long cycles) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("java.class.path");
+        for (long n : new long[] {-1, 0, cycles}) {
+            List<Long> ms = new java.util.ArrayList<>();
+            for (int run = 0; run < 5; run++) {
+                Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp,
+                        ChurnProbe.class.getName(), "exit-child", Long.toString(n)).redirectErrorStream(true).start();
+                long end = -1;
+                try (java.io.BufferedReader r = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        if (line.startsWith("END ")) {
+                            end = Long.parseLong(line.substring(4).trim());
+                        }
+                    }
+                }
+                p.waitFor();
+                // System.nanoTime is CLOCK_MONOTONIC on Linux: the same clock in both JVMs.
+                ms.add(end < 0 ? -1 : (System.nanoTime() - end) / 1_000_000);
+            }
+            String what = n < 0 ? "without nodekit" : n == 0 ? "nodekit loaded, no callback" : n + " Group cycles with an observer";
+            System.out.println("exit " + what + ": ms after main returned " + ms);
         }
     }
 

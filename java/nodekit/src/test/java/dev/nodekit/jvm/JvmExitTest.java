@@ -32,7 +32,9 @@ class JvmExitTest {
         assertTrue(m.find(), "unexpected output:\n" + output);
         int detached = Integer.parseInt(m.group(1)), gone = Integer.parseInt(m.group(2));
         assertTrue(detached > 0, "no Go thread was attached after callbacks from 4 threads; output:\n" + output);
-        assertEquals(detached, gone, "each detached Go thread is one JVM thread fewer; output:\n" + output);
+        // Each detached Go thread is one JVM thread fewer (a finalizer queued before the
+        // call may attach one again meanwhile, so not exactly).
+        assertTrue(gone > 0 && gone <= detached, "JVM threads gone vs Go threads detached; output:\n" + output);
     }
 
     /** Runs main of probe in a child JVM that must exit by itself; returns its output. */
