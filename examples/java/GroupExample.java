@@ -1,5 +1,6 @@
 import dev.nodekit.Event;
 import dev.nodekit.Group;
+import dev.nodekit.Nodekit;
 import dev.nodekit.Result;
 import dev.nodekit.Service;
 
@@ -14,7 +15,6 @@ import dev.nodekit.Service;
  * Exits with status 1 if start() or stop() reports an error.
  */
 public final class GroupExample {
-    private static final String[] STATES = {"New", "Starting", "Running", "Stopping", "Stopped", "Failed"};
 
     /** A service that only says what it is doing. start() and stop() run on a background thread. */
     static final class Chatty implements Service {
@@ -41,7 +41,7 @@ public final class GroupExample {
         // Events arrive in order on the observer's own thread, so they may
         // interleave with what the services print.
         group.observe(0, (Event e) -> System.out.printf("event: %-7s %s -> %s after %.1f ms%s%n",
-                e.getService(), STATES[(int) e.getFrom()], STATES[(int) e.getTo()],
+                e.getService(), Nodekit.stateName(e.getFrom()), Nodekit.stateName(e.getTo()),
                 e.getDurationNanos() / 1e6, e.getError().isEmpty() ? "" : " (" + e.getError() + ")"));
         try {
             group.add("storage", new Chatty("storage")); // started first, stopped last

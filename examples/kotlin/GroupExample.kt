@@ -8,6 +8,7 @@
 @file:JvmName("GroupExample")
 
 import dev.nodekit.Group
+import dev.nodekit.Nodekit
 import dev.nodekit.NodekitException
 import dev.nodekit.Observer
 import dev.nodekit.Service
@@ -15,7 +16,6 @@ import dev.nodekit.orThrow
 import dev.nodekit.service
 import kotlin.system.exitProcess
 
-private val STATES = listOf("New", "Starting", "Running", "Stopping", "Stopped", "Failed")
 
 /** A service that only says what it is doing. start() and stop() run on a background thread. */
 private fun chatty(name: String): Service = service(
@@ -35,7 +35,7 @@ fun main() {
                 val error = if (e.error.isEmpty()) "" else " (${e.error})"
                 println(
                     "event: %-7s %s -> %s after %.1f ms%s".format(
-                        e.service, STATES[e.from.toInt()], STATES[e.to.toInt()], e.durationNanos / 1e6, error,
+                        e.service, Nodekit.stateName(e.from), Nodekit.stateName(e.to), e.durationNanos / 1e6, error,
                     ),
                 )
             })

@@ -76,7 +76,5 @@ class MemoryPersister : Persister {
     val last: Write? get() = synchronized(all) { all.lastOrNull() }
 }
 
-private val STATE_NAMES = listOf("New", "Starting", "Running", "Stopping", "Stopped", "Failed")
-
 /** "service:State" of an event, e.g. "a:Running". */
-val Event.label: String get() = "$service:${STATE_NAMES[to.toInt()]}"
+val Event.label: String get() = "$service:${Nodekit.stateName(to)}"

@@ -22,10 +22,9 @@ import org.junit.jupiter.api.Timeout;
 /** Observers from Java: priority order, in-order delivery, event contents, failures, stop() from an observer. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS) // hang guard only
 class ObserverTest {
-    static final String[] STATES = {"New", "Starting", "Running", "Stopping", "Stopped", "Failed"};
 
     static String label(Event e) {
-        return e.getService() + ":" + STATES[(int) e.getTo()];
+        return e.getService() + ":" + Nodekit.stateName(e.getTo());
     }
 
     @Test
