@@ -49,6 +49,27 @@ func (b *inbox) handler(m Message) error {
 	return nil
 }
 
+// waitDistinct waits until n different messages have arrived, woken by
+// each one, or fails after within.
+func (b *inbox) waitDistinct(t testing.TB, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		got := len(b.got)
+		b.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-b.wake:
+		case <-deadline.C:
+			t.Fatalf("%d of %d messages within %s", got, n, within)
+		}
+	}
+}
+
 func (b *inbox) count(msg string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()

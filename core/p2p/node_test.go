@@ -309,7 +309,7 @@ func TestBroadcastValidation(t *testing.T) {
 }
 
 func TestStopDuringHeavyTrafficIsPrompt(t *testing.T) {
-	a, _ := startNode(t, testSettings())
+	a, boxA := startNode(t, testSettings())
 	b, _ := startNode(t, testSettings(func(s *Settings) { s.Peers = []string{addrOf(t, a)} }))
 	eventually(t, "connected", 5*time.Second, func() bool { return len(a.Peers()) == 1 })
 	stop := make(chan struct{})
@@ -325,7 +325,8 @@ func TestStopDuringHeavyTrafficIsPrompt(t *testing.T) {
 			b.Broadcast("chat", []byte(fmt.Sprint("m", i)))
 		}
 	}()
-	time.Sleep(100 * time.Millisecond) // let traffic build up
+	// The stop lands under load: once a has received 1,000 of b's messages.
+	boxA.waitDistinct(t, 1000, 30*time.Second)
 	start := time.Now()
 	require.NoError(t, b.Stop())
 	require.Less(t, time.Since(start), 3*time.Second)
