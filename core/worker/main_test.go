@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -169,6 +170,15 @@ func init() {
 		}
 		grandchild = w
 		return []byte(strconv.Itoa(w.Pid())), nil
+	})
+	// spawn-sleep starts a "sleep 60" in the worker's process group and
+	// returns its pid without waiting for it.
+	worker.Register("spawn-sleep", func(context.Context, []byte) ([]byte, error) {
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		return []byte(strconv.Itoa(cmd.Process.Pid)), nil
 	})
 	add.Register(func(_ context.Context, p pair) (int, error) { return p.A + p.B, nil })
 }

@@ -380,3 +380,25 @@ func TestWorkerDiesWithItsParent(t *testing.T) {
 	require.Eventually(t, func() bool { return !alive(pid) }, 10*time.Second, 5*time.Millisecond,
 		"worker %d outlived its parent", pid)
 }
+
+// TestProcessGroupKilled: what a worker started is killed with it, after a
+// crash and after a clean shutdown alike (the process group).
+func TestProcessGroupKilled(t *testing.T) {
+	for _, crash := range []bool{true, false} {
+		w := start(t, quiet())
+		out, err := w.Call(context.Background(), "spawn-sleep", nil)
+		require.NoError(t, err)
+		pid, err := strconv.Atoi(string(out))
+		require.NoError(t, err)
+		require.True(t, alive(pid))
+		if crash {
+			_, err = w.Call(context.Background(), "exit", nil)
+			require.ErrorIs(t, err, worker.ErrCrashed)
+		} else {
+			require.NoError(t, w.Shutdown(context.Background()))
+		}
+		<-w.Done()
+		require.Eventually(t, func() bool { return !alive(pid) }, 10*time.Second, 5*time.Millisecond,
+			"the worker's child %d outlived it (crash: %v)", pid, crash)
+	}
+}
