@@ -98,16 +98,11 @@ demo-java: jar
 demo-kotlin: jar
 	scripts/run-jvm-example.sh kotlin
 
-# A worker that segfaults, caught as a typed exception (examples/java,
-# examples/kotlin WorkerCrashExample); two p2p nodes chatting on loopback
-# (DchatExample).
-.PHONY: demo-java-worker demo-java-dchat demo-kotlin-worker demo-kotlin-dchat
-demo-java-worker: jar
-	scripts/run-jvm-example.sh java WorkerCrashExample
+# Two p2p nodes chatting on loopback in one JVM (examples/java,
+# examples/kotlin DchatExample).
+.PHONY: demo-java-dchat demo-kotlin-dchat
 demo-java-dchat: jar
 	scripts/run-jvm-example.sh java DchatExample
-demo-kotlin-worker: jar
-	scripts/run-jvm-example.sh kotlin WorkerCrashExample
 demo-kotlin-dchat: jar
 	scripts/run-jvm-example.sh kotlin DchatExample
 

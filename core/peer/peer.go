@@ -473,6 +473,19 @@ func (p *Peer) checkOut(cmd string, n int) (*cmdLimit, error) {
 // returns nil. A queued message that the peer could not write before it
 // disconnected is counted in Stats.Dropped.
 func (p *Peer) Send(ctx context.Context, cmd string, payload []byte) error {
+	return p.enqueue(ctx, cmd, payload, true)
+}
+
+// TrySend is Send without waiting: a full queue returns ErrQueueFull, queues
+// nothing, and is counted in Stats.QueueFull.
+func (p *Peer) TrySend(cmd string, payload []byte) error {
+	return p.enqueue(context.Background(), cmd, payload, false)
+}
+
+// enqueue is Send (wait) and TrySend (!wait). Senders hold sendMu shared:
+// closeQueue takes it exclusively, so no message gets in after it, and every
+// one that got in before is written or counted as dropped.
+func (p *Peer) enqueue(ctx context.Context, cmd string, payload []byte, wait bool) error {
 	lim, err := p.checkOut(cmd, len(payload))
 	if err != nil {
 		return err
@@ -488,6 +501,10 @@ func (p *Peer) Send(ctx context.Context, cmd string, payload []byte) error {
 		return nil
 	default:
 	}
+	if !wait {
+		p.queueFull.Add(1)
+		return newErr(ErrQueueFull, nil, "send %q: %d messages queued", cmd, cap(p.queue))
+	}
 	select {
 	case p.queue <- m:
 		return nil
@@ -495,27 +512,6 @@ func (p *Peer) Send(ctx context.Context, cmd string, payload []byte) error {
 		return newErr(ErrDisconnected, p.Err(), "send %q", cmd)
 	case <-ctx.Done():
 		return newErr(ErrCanceled, context.Cause(ctx), "send %q", cmd)
-	}
-}
-
-// TrySend is Send without waiting: a full queue returns ErrQueueFull, queues
-// nothing, and is counted in Stats.QueueFull.
-func (p *Peer) TrySend(cmd string, payload []byte) error {
-	lim, err := p.checkOut(cmd, len(payload))
-	if err != nil {
-		return err
-	}
-	p.sendMu.RLock()
-	defer p.sendMu.RUnlock()
-	if p.sendClosed {
-		return newErr(ErrDisconnected, p.Err(), "send %q", cmd)
-	}
-	select {
-	case p.queue <- outMsg{cmd: lim, payload: payload}:
-		return nil
-	default:
-		p.queueFull.Add(1)
-		return newErr(ErrQueueFull, nil, "send %q: %d messages queued", cmd, cap(p.queue))
 	}
 }
 
