@@ -202,8 +202,8 @@ func TestMalformedFramesDisconnectWithTypedErrors(t *testing.T) {
 		{"over the command's limit", rawFrame(testMagic, "chat", make([]byte, 1025)), false, ErrPayloadTooLarge},
 		{"length of 4 GiB", withHeader(func(h *[HeaderSize]byte) { binary.LittleEndian.PutUint32(h[16:], ^uint32(0)) }), false, ErrPayloadTooLarge},
 		{"bad checksum", withHeader(func(h *[HeaderSize]byte) { h[20] ^= 1 }), false, ErrBadChecksum},
-		{"truncated payload", rawFrame(testMagic, "chat", []byte("hello"))[:HeaderSize+2], true, ErrMalformed},
-		{"truncated header", rawFrame(testMagic, "chat", nil)[:10], true, ErrMalformed},
+		{"connection ends inside a payload", rawFrame(testMagic, "chat", []byte("hello"))[:HeaderSize+2], true, ErrDisconnected},
+		{"connection ends inside a header", rawFrame(testMagic, "chat", nil)[:10], true, ErrDisconnected},
 		{"version after the handshake", rawFrame(testMagic, CmdVersion, []byte{}), false, ErrMalformed},
 		{"ping of the wrong size", rawFrame(testMagic, CmdPing, []byte{1}), false, ErrMalformed},
 	}
@@ -237,7 +237,8 @@ func TestLyingLengthAllocatesOnlyWhatArrives(t *testing.T) {
 	var hdr [HeaderSize]byte
 	var buf []byte
 	_, _, err = c.readFrame(r, &hdr, &buf)
-	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorIs(t, err, ErrDisconnected)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	require.LessOrEqual(t, cap(buf), growStep, "a 16 MiB header followed by 100 bytes must not allocate 16 MiB")
 }
 
@@ -401,4 +402,18 @@ func TestCancelDuringHeavyTrafficReturnsPromptlyAndCountsEveryMessage(t *testing
 	s := po.Stats()
 	require.Equal(t, accepted.Load(), s.MsgsSent-2+s.Dropped, "every accepted message is either written or counted as dropped")
 	require.GreaterOrEqual(t, s.MsgsSent-2, received.Load())
+}
+
+// TestFramesWithinCountsWholeFrames: after a write that fails part way, the
+// frames the connection took whole are sent, the cut one is not.
+func TestFramesWithinCountsWholeFrames(t *testing.T) {
+	c, _, err := testConfig().compile()
+	require.NoError(t, err)
+	b := c.appendFrame(nil, "chat", []byte("hello"))
+	first := len(b)
+	b = c.appendFrame(b, "chat", nil)
+	b = c.appendFrame(b, "chat", []byte("world"))
+	for n, want := range map[int]int{0: 0, HeaderSize: 0, first - 1: 0, first: 1, first + HeaderSize: 2, len(b) - 1: 2, len(b): 3} {
+		assert.Equal(t, want, framesWithin(b[:n]), "%d of %d bytes", n, len(b))
+	}
 }
