@@ -637,8 +637,13 @@ func (p *Peer) writeBatch(m outMsg) error {
 			putHeader(&h, p.codec.magic, m.cmd.name, m.payload)
 			bufs := net.Buffers{h[:], m.payload}
 			p.setWriteDeadline(len(m.payload))
-			if _, err := bufs.WriteTo(p.conn); err != nil {
-				p.dropped.Add(1)
+			if n, err := bufs.WriteTo(p.conn); err != nil {
+				if n == int64(HeaderSize+len(m.payload)) {
+					p.count(&p.msgsSent, &p.bytesSent, len(m.payload))
+				} else {
+					p.bytesSent.Add(uint64(n))
+					p.dropped.Add(1)
+				}
 				return p.writeErr(err)
 			}
 			p.count(&p.msgsSent, &p.bytesSent, len(m.payload))
@@ -678,21 +683,28 @@ func (p *Peer) writeBatch(m outMsg) error {
 	return err
 }
 
-// writeOut writes wbuf; pending is the number of messages in it.
+// writeOut writes wbuf; pending is the number of messages in it. A write
+// that fails part way counts the frames the connection took whole as sent
+// and leaves the rest in pending, for the caller to count as dropped: the
+// remote may have received those frames, and a message is never both.
 func (p *Peer) writeOut(pending *int) error {
 	if len(p.wbuf) == 0 {
 		return nil
 	}
 	p.setWriteDeadline(len(p.wbuf))
-	_, err := p.conn.Write(p.wbuf)
+	n, err := p.conn.Write(p.wbuf)
+	sent := *pending
+	if err != nil {
+		sent = framesWithin(p.wbuf[:n])
+	}
+	p.msgsSent.Add(uint64(sent))
+	p.bytesSent.Add(uint64(n))
+	p.lastSend.Store(time.Now().UnixNano())
+	*pending -= sent
+	p.wbuf = p.wbuf[:0]
 	if err != nil {
 		return p.writeErr(err)
 	}
-	p.msgsSent.Add(uint64(*pending))
-	p.bytesSent.Add(uint64(len(p.wbuf)))
-	p.lastSend.Store(time.Now().UnixNano())
-	*pending = 0
-	p.wbuf = p.wbuf[:0]
 	return nil
 }
 
