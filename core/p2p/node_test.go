@@ -330,7 +330,7 @@ func TestStopDuringHeavyTrafficIsPrompt(t *testing.T) {
 	boxA.waitDistinct(t, 1000, 30*time.Second)
 	start := time.Now()
 	require.NoError(t, b.Stop())
-	require.Less(t, time.Since(start), 3*time.Second)
+	require.Less(t, time.Since(start), 5*time.Second, "the stop drains for at most DrainTimeout (1 s), then disconnects; its own bound is 13 s")
 	close(stop)
 	<-done
 	require.NoError(t, a.Stop())
