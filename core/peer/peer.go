@@ -51,6 +51,10 @@ type Peer struct {
 	quit      chan struct{}
 	causeMu   sync.Mutex
 	cause     error
+	// stopping is closed when Run's context ends: the writer writes what
+	// is queued, half-closes, and the reader reads until the remote closes.
+	stopping  chan struct{}
+	stopCause error // set before stopping is closed
 
 	remote *Version
 	local  Version
@@ -96,7 +100,7 @@ func New(conn net.Conn, inbound bool, cfg *Config) (*Peer, error) {
 	}
 	p := &Peer{
 		conn: conn, inbound: inbound, id: IDOf(conn), cfg: norm, codec: cd,
-		quit: make(chan struct{}), ctrl: make(chan struct{}, 1),
+		quit: make(chan struct{}), ctrl: make(chan struct{}, 1), stopping: make(chan struct{}),
 		queue: make(chan outMsg, norm.QueueSize),
 		r:     bufio.NewReaderSize(conn, readBufSize),
 	}
@@ -365,8 +369,15 @@ func (p *Peer) writeDirect(cmd string, payload []byte) error {
 // It blocks until ctx is cancelled or the peer disconnects, and returns only
 // after its reader and writer goroutines have exited, with the cause: nil
 // after Disconnect, ErrCanceled (unwrapping to ctx.Err()) after ctx ended,
-// or the *Error that ended the connection. Messages still queued are
-// counted as Stats.Dropped. Run may be called once.
+// or the *Error that ended the connection. Run may be called once.
+//
+// Ending ctx stops the peer gracefully: no message is accepted after it,
+// the ones already accepted by Send or TrySend are written, then the
+// connection is half-closed and the reader goes on delivering what the
+// remote sends until the remote closes too, for at most WriteTimeout, so a
+// close never resets the connection with our last messages still unread by
+// the remote. Messages that could not be written (the peer disconnected
+// first) are counted as Stats.Dropped.
 func (p *Peer) Run(ctx context.Context) error {
 	if !p.state.CompareAndSwap(stateReady, stateRunning) {
 		if p.state.Load() == stateClosed {
@@ -374,7 +385,10 @@ func (p *Peer) Run(ctx context.Context) error {
 		}
 		return newErr(ErrMisuse, nil, "Run before a successful Handshake, or twice")
 	}
-	stop := context.AfterFunc(ctx, func() { p.closeWith(newErr(ErrCanceled, context.Cause(ctx), "run")) })
+	stop := context.AfterFunc(ctx, func() {
+		p.stopCause = newErr(ErrCanceled, context.Cause(ctx), "run")
+		close(p.stopping)
+	})
 	defer stop()
 	done := make(chan struct{})
 	go func() {
@@ -395,6 +409,12 @@ func (p *Peer) readLoop() {
 		cmd, payload, err := p.codec.readFrame(p.r, &p.hdr, &p.rbuf)
 		if err != nil {
 			var pe *Error
+			select {
+			case <-p.stopping: // the remote closed, or the linger ended
+				p.closeWith(p.stopCause)
+				return
+			default:
+			}
 			if !errors.As(err, &pe) {
 				pe = newErr(ErrDisconnected, err, "read")
 			}
@@ -566,12 +586,34 @@ func (p *Peer) writeLoop() {
 			timer.Reset(next)
 		case <-p.quit:
 			return
+		case <-p.stopping:
+			p.finish()
+			return
 		}
 		if err != nil {
 			p.closeWith(err)
 			return
 		}
 	}
+}
+
+// finish is the writer's part of a graceful stop: it closes the queue,
+// writes what it holds, and half-closes the connection; the reader then
+// reads until the remote closes, or until WriteTimeout.
+func (p *Peer) finish() {
+	p.sendMu.Lock()
+	p.sendClosed = true
+	p.sendMu.Unlock()
+	if err := p.writeBatch(outMsg{}); err != nil {
+		p.closeWith(err)
+		return
+	}
+	cw, ok := p.conn.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		p.closeWith(p.stopCause)
+		return
+	}
+	p.conn.SetReadDeadline(time.Now().Add(p.cfg.WriteTimeout))
 }
 
 // writeBatch writes m and whatever else is queued, up to flushAt bytes per
