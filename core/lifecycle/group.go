@@ -622,6 +622,12 @@ func (r *run) stopNext(now time.Time) {
 	r.stopping = nil
 	r.phase = phaseStopped
 	r.stopWatch()
+	// No event follows: the dispatcher may finish now, while the
+	// supervisor wakes (closeDispatcher then waits for it).
+	r.flush()
+	if r.disp != nil {
+		r.disp.close()
+	}
 	r.poke()
 }
 
@@ -681,7 +687,7 @@ func (r *run) closeDispatcher() error {
 		return nil
 	}
 	d.close()
-	if overran {
+	if overran || closed(d.done) {
 		return nil // it exits once the observer returns; the start error names it
 	}
 	t := r.clock.NewTimer(max(deadline.Sub(r.now()), 0))
