@@ -240,7 +240,13 @@ func (g *Group) Run(ctx context.Context) error {
 	}
 
 	r.supervise()
+	return r.result()
+}
 
+// result is the outcome of a run that has stopped. It is a function of its
+// own, like supervise, so that Run's frame stays small: the relay's first
+// steps run on Run's goroutine, which then need not grow its stack.
+func (r *run) result() error {
 	r.mu.Lock()
 	err := r.cause
 	errs := r.stopErrs
