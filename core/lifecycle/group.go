@@ -212,10 +212,23 @@ type run struct {
 // cause (a *ServiceError, *AbortError or *TimeoutError) with any failures and
 // stop timeouts of the stop that followed.
 func (g *Group) Run(ctx context.Context) error {
+	r, err := g.begin(ctx)
+	if err != nil {
+		return err
+	}
+	r.supervise()
+	return r.result()
+}
+
+// begin is the part of Run before the supervision: it launches the first
+// services (the start relay goes on on their goroutines) and returns at once.
+// It calls no user code, so Start calls it on the caller's goroutine and
+// leaves only supervise and result to the Handle's.
+func (g *Group) begin(ctx context.Context) (*run, error) {
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()
-		return ErrAlreadyStarted
+		return nil, ErrAlreadyStarted
 	}
 	g.started = true
 	entries := g.entries
@@ -238,9 +251,7 @@ func (g *Group) Run(ctx context.Context) error {
 	if h, ok := ctx.Value(cancelKey{}).(*Handle); ok {
 		r.told = h.notifyCancel(r.cancelled)
 	}
-
-	r.supervise()
-	return r.result()
+	return r, nil
 }
 
 // result is the outcome of a run that has stopped. It is a function of its
