@@ -108,6 +108,7 @@ func TestKindAndStateNames(t *testing.T) {
 	for k := KindOK; k <= KindUnhandled; k++ {
 		assert.NotContains(t, KindName(k), "Kind(", "kind %d has no name", k)
 	}
+	assert.Equal(t, "WorkerCrashed", KindName(KindWorkerCrashed))
 }
 
 type observerFunc func(*Event) error

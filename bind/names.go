@@ -2,7 +2,9 @@ package nodekit
 
 import "fmt"
 
-// Kinds added after KindPersist (processor.go); kinds are only ever appended.
+// Kinds added after KindPersist (processor.go); kinds are only ever appended
+// (the worker kinds, from 20, are in worker.go). Every kind has its name in
+// kindNames below.
 const (
 	// KindCalledFromCallback: stop() or join() was called from inside a
 	// callback of the same Group or Processor (a service hook, an observer,
@@ -25,6 +27,10 @@ var (
 		KindStopTimeout: "StopTimeout", KindCanceled: "Canceled", KindAborted: "Aborted",
 		KindTooManyRestarts: "TooManyRestarts", KindIllegalState: "IllegalState", KindPersist: "Persist",
 		KindCalledFromCallback: "CalledFromCallback", KindUnhandled: "Unhandled",
+		KindWorkerCrashed: "WorkerCrashed", KindTaskFailed: "TaskFailed", KindTaskPanic: "TaskPanic",
+		KindUnknownTask: "UnknownTask", KindPayloadTooLarge: "PayloadTooLarge",
+		KindVersionMismatch: "VersionMismatch", KindWorkerPath: "WorkerPath",
+		KindInvalidArgument: "InvalidArgument",
 	}
 	stateNames = [...]string{
 		StateNew: "New", StateStarting: "Starting", StateRunning: "Running",

@@ -126,4 +126,3 @@ func closed(done <-chan struct{}) bool {
 		return false
 	}
 }
-

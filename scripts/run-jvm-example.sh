@@ -5,9 +5,12 @@
 # together with the jars it depends on (`make demo-java` / `make demo-kotlin`
 # always rebuild the native library).
 #
-#   scripts/run-jvm-example.sh java|kotlin                   ProcessorExample, then GroupExample
+#   scripts/run-jvm-example.sh java|kotlin                   ProcessorExample, GroupExample, WorkerExample
 #   scripts/run-jvm-example.sh java|kotlin CLASS [ARGS...]   one example, e.g.
 #   scripts/run-jvm-example.sh kotlin ProcessorExample /tmp/state 5000   (0: until Ctrl-C)
+#   scripts/run-jvm-example.sh java ChatExample --peer tcp://127.0.0.1:7001 --nick bob
+#   scripts/run-jvm-example.sh kotlin chat.ChatExample --nick carol      (chat with examples/dchat)
+#   scripts/run-jvm-example.sh java WorkerExample                        (crashing workers; also kotlin workers.WorkerExample)
 #
 # The example's exit status is this script's.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -41,3 +44,8 @@ fi
 run ProcessorExample
 echo "(run it again: the counter continues where it stopped)"
 run GroupExample
+if [[ "$lang" == java ]]; then
+	run WorkerExample "$BUILD/jvm/workerhost"
+else
+	run workers.WorkerExample "$BUILD/jvm/workerhost"
+fi

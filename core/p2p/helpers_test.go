@@ -49,6 +49,27 @@ func (b *inbox) handler(m Message) error {
 	return nil
 }
 
+// waitDistinct waits until n different messages have arrived, woken by
+// each one, or fails after within.
+func (b *inbox) waitDistinct(t testing.TB, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		got := len(b.got)
+		b.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-b.wake:
+		case <-deadline.C:
+			t.Fatalf("%d of %d messages within %s", got, n, within)
+		}
+	}
+}
+
 func (b *inbox) count(msg string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -89,7 +110,33 @@ func rawPeer(t testing.TB, addr string, nonce uint64) (*peer.Peer, error) {
 	return p, err
 }
 
-// eventually waits for cond, checking whenever the test's clock ticks.
+// peersReach waits until n has exactly want connected peers, woken by each
+// connect and disconnect (as WaitPeers is), or fails after 5 s.
+func peersReach(t testing.TB, n *Node, what string, want int) {
+	t.Helper()
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	for {
+		n.mu.Lock()
+		if n.changed == nil {
+			n.changed = make(chan struct{})
+		}
+		have, wake := len(n.conns), n.changed
+		n.mu.Unlock()
+		if have == want {
+			return
+		}
+		select {
+		case <-wake:
+		case <-deadline.C:
+			t.Fatalf("not within 5 s: %s (%d peers, want %d)", what, have, want)
+		}
+	}
+}
+
+// eventually checks cond every 10 ms, failing after within: for what no
+// single wake-up signals (a whole network converging, a ban score, the
+// address book filling).
 func eventually(t testing.TB, what string, within time.Duration, cond func() bool, detail ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(within)

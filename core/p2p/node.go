@@ -39,8 +39,12 @@ const seenCacheSize = 1 << 16
 // service of an internal lifecycle.Group whose events go to the observers
 // given to Observe. Stopping runs it in reverse: stop accepting, stop dialing
 // (in-flight handshakes are cancelled), drain queued messages (bounded by
-// DrainTimeout), disconnect every peer and wait for its goroutines, save the
-// address book.
+// DrainTimeout), disconnect every peer gracefully (it writes what is still
+// queued, half-closes and waits, at most the peer's WriteTimeout, for the
+// remote to close, delivering what the remote sends meanwhile; see
+// peer.Peer.Run) and wait for its goroutines, save the address book. So a
+// message Broadcast accepted before Stop has reached the remote's handler
+// when Stop returns, unless it is counted in Stats.Dropped.
 type Node struct {
 	s *settings
 

@@ -39,7 +39,9 @@
 // limit and Config.MaxPayload. The payload buffer grows only as bytes
 // arrive. Any violation disconnects with a typed error (ErrBadMagic,
 // ErrBadCommand, ErrUnknownCommand, ErrPayloadTooLarge, ErrBadChecksum,
-// ErrMalformed); the decoder is fuzzed.
+// ErrMalformed); the decoder is fuzzed. A connection that ends inside a
+// frame is ErrDisconnected (wrapping io.ErrUnexpectedEOF): the remote went
+// away mid-write, which is no misbehaviour.
 //
 // # Keepalive
 //

@@ -19,7 +19,7 @@ const (
 	ErrUnknownCommand  = ErrorKind("ErrUnknownCommand")  // no limit is configured for the command
 	ErrPayloadTooLarge = ErrorKind("ErrPayloadTooLarge") // over the command's limit or the global maximum
 	ErrBadChecksum     = ErrorKind("ErrBadChecksum")     // the payload does not match its checksum
-	ErrMalformed       = ErrorKind("ErrMalformed")       // a truncated frame or an undecodable built-in payload
+	ErrMalformed       = ErrorKind("ErrMalformed")       // an undecodable built-in payload (ping, pong, version, reject)
 
 	// Handshake.
 	ErrHandshakeTimeout = ErrorKind("ErrHandshakeTimeout") // the handshake deadline passed
@@ -34,7 +34,7 @@ const (
 	ErrRejected         = ErrorKind("ErrRejected")         // the remote refused us; Description is its reason
 
 	// Running.
-	ErrDisconnected  = ErrorKind("ErrDisconnected")  // the peer is disconnected (or the remote closed the connection)
+	ErrDisconnected  = ErrorKind("ErrDisconnected")  // the peer is disconnected, or the remote closed the connection (also inside a frame)
 	ErrQueueFull     = ErrorKind("ErrQueueFull")     // TrySend found the send queue full; nothing was queued
 	ErrIdleTimeout   = ErrorKind("ErrIdleTimeout")   // nothing was received for Config.IdleTimeout
 	ErrStalled       = ErrorKind("ErrStalled")       // no pong within Config.StallTimeout of a ping

@@ -51,6 +51,10 @@ type Peer struct {
 	quit      chan struct{}
 	causeMu   sync.Mutex
 	cause     error
+	// stopping is closed when Run's context ends: the writer writes what
+	// is queued, half-closes, and the reader reads until the remote closes.
+	stopping  chan struct{}
+	stopCause error // set before stopping is closed
 
 	remote *Version
 	local  Version
@@ -96,7 +100,7 @@ func New(conn net.Conn, inbound bool, cfg *Config) (*Peer, error) {
 	}
 	p := &Peer{
 		conn: conn, inbound: inbound, id: IDOf(conn), cfg: norm, codec: cd,
-		quit: make(chan struct{}), ctrl: make(chan struct{}, 1),
+		quit: make(chan struct{}), ctrl: make(chan struct{}, 1), stopping: make(chan struct{}),
 		queue: make(chan outMsg, norm.QueueSize),
 		r:     bufio.NewReaderSize(conn, readBufSize),
 	}
@@ -365,8 +369,15 @@ func (p *Peer) writeDirect(cmd string, payload []byte) error {
 // It blocks until ctx is cancelled or the peer disconnects, and returns only
 // after its reader and writer goroutines have exited, with the cause: nil
 // after Disconnect, ErrCanceled (unwrapping to ctx.Err()) after ctx ended,
-// or the *Error that ended the connection. Messages still queued are
-// counted as Stats.Dropped. Run may be called once.
+// or the *Error that ended the connection. Run may be called once.
+//
+// Ending ctx stops the peer gracefully: no message is accepted after it,
+// the ones already accepted by Send or TrySend are written, then the
+// connection is half-closed and the reader goes on delivering what the
+// remote sends until the remote closes too, for at most WriteTimeout, so a
+// close never resets the connection with our last messages still unread by
+// the remote. Messages that could not be written (the peer disconnected
+// first) are counted as Stats.Dropped.
 func (p *Peer) Run(ctx context.Context) error {
 	if !p.state.CompareAndSwap(stateReady, stateRunning) {
 		if p.state.Load() == stateClosed {
@@ -374,7 +385,10 @@ func (p *Peer) Run(ctx context.Context) error {
 		}
 		return newErr(ErrMisuse, nil, "Run before a successful Handshake, or twice")
 	}
-	stop := context.AfterFunc(ctx, func() { p.closeWith(newErr(ErrCanceled, context.Cause(ctx), "run")) })
+	stop := context.AfterFunc(ctx, func() {
+		p.stopCause = newErr(ErrCanceled, context.Cause(ctx), "run")
+		close(p.stopping)
+	})
 	defer stop()
 	done := make(chan struct{})
 	go func() {
@@ -395,6 +409,12 @@ func (p *Peer) readLoop() {
 		cmd, payload, err := p.codec.readFrame(p.r, &p.hdr, &p.rbuf)
 		if err != nil {
 			var pe *Error
+			select {
+			case <-p.stopping: // the remote closed, or the linger ended
+				p.closeWith(p.stopCause)
+				return
+			default:
+			}
 			if !errors.As(err, &pe) {
 				pe = newErr(ErrDisconnected, err, "read")
 			}
@@ -473,6 +493,19 @@ func (p *Peer) checkOut(cmd string, n int) (*cmdLimit, error) {
 // returns nil. A queued message that the peer could not write before it
 // disconnected is counted in Stats.Dropped.
 func (p *Peer) Send(ctx context.Context, cmd string, payload []byte) error {
+	return p.enqueue(ctx, cmd, payload, true)
+}
+
+// TrySend is Send without waiting: a full queue returns ErrQueueFull, queues
+// nothing, and is counted in Stats.QueueFull.
+func (p *Peer) TrySend(cmd string, payload []byte) error {
+	return p.enqueue(context.Background(), cmd, payload, false)
+}
+
+// enqueue is Send (wait) and TrySend (!wait). Senders hold sendMu shared:
+// closeQueue takes it exclusively, so no message gets in after it, and every
+// one that got in before is written or counted as dropped.
+func (p *Peer) enqueue(ctx context.Context, cmd string, payload []byte, wait bool) error {
 	lim, err := p.checkOut(cmd, len(payload))
 	if err != nil {
 		return err
@@ -488,34 +521,21 @@ func (p *Peer) Send(ctx context.Context, cmd string, payload []byte) error {
 		return nil
 	default:
 	}
+	if !wait {
+		p.queueFull.Add(1)
+		return newErr(ErrQueueFull, nil, "send %q: %d messages queued", cmd, cap(p.queue))
+	}
+	// A graceful stop (finish) takes sendMu exclusively while the queue may
+	// be full: a sender waiting here lets go of it when the stop begins.
 	select {
 	case p.queue <- m:
 		return nil
 	case <-p.quit:
 		return newErr(ErrDisconnected, p.Err(), "send %q", cmd)
+	case <-p.stopping:
+		return newErr(ErrDisconnected, p.stopCause, "send %q: the peer is stopping", cmd)
 	case <-ctx.Done():
 		return newErr(ErrCanceled, context.Cause(ctx), "send %q", cmd)
-	}
-}
-
-// TrySend is Send without waiting: a full queue returns ErrQueueFull, queues
-// nothing, and is counted in Stats.QueueFull.
-func (p *Peer) TrySend(cmd string, payload []byte) error {
-	lim, err := p.checkOut(cmd, len(payload))
-	if err != nil {
-		return err
-	}
-	p.sendMu.RLock()
-	defer p.sendMu.RUnlock()
-	if p.sendClosed {
-		return newErr(ErrDisconnected, p.Err(), "send %q", cmd)
-	}
-	select {
-	case p.queue <- outMsg{cmd: lim, payload: payload}:
-		return nil
-	default:
-		p.queueFull.Add(1)
-		return newErr(ErrQueueFull, nil, "send %q: %d messages queued", cmd, cap(p.queue))
 	}
 }
 
@@ -532,6 +552,9 @@ func (p *Peer) Flush(ctx context.Context) error {
 	select {
 	case p.queue <- m:
 	case <-p.quit:
+	case <-p.stopping: // as in enqueue: never hold sendMu against finish
+		p.sendMu.RUnlock()
+		return newErr(ErrDisconnected, p.stopCause, "flush: the peer is stopping")
 	case <-ctx.Done():
 		p.sendMu.RUnlock()
 		return newErr(ErrCanceled, context.Cause(ctx), "flush")
@@ -570,12 +593,34 @@ func (p *Peer) writeLoop() {
 			timer.Reset(next)
 		case <-p.quit:
 			return
+		case <-p.stopping:
+			p.finish()
+			return
 		}
 		if err != nil {
 			p.closeWith(err)
 			return
 		}
 	}
+}
+
+// finish is the writer's part of a graceful stop: it closes the queue,
+// writes what it holds, and half-closes the connection; the reader then
+// reads until the remote closes, or until WriteTimeout.
+func (p *Peer) finish() {
+	p.sendMu.Lock()
+	p.sendClosed = true
+	p.sendMu.Unlock()
+	if err := p.writeBatch(outMsg{}); err != nil {
+		p.closeWith(err)
+		return
+	}
+	cw, ok := p.conn.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		p.closeWith(p.stopCause)
+		return
+	}
+	p.conn.SetReadDeadline(time.Now().Add(p.cfg.WriteTimeout))
 }
 
 // writeBatch writes m and whatever else is queued, up to flushAt bytes per
@@ -599,8 +644,13 @@ func (p *Peer) writeBatch(m outMsg) error {
 			putHeader(&h, p.codec.magic, m.cmd.name, m.payload)
 			bufs := net.Buffers{h[:], m.payload}
 			p.setWriteDeadline(len(m.payload))
-			if _, err := bufs.WriteTo(p.conn); err != nil {
-				p.dropped.Add(1)
+			if n, err := bufs.WriteTo(p.conn); err != nil {
+				if n == int64(HeaderSize+len(m.payload)) {
+					p.count(&p.msgsSent, &p.bytesSent, len(m.payload))
+				} else {
+					p.bytesSent.Add(uint64(n))
+					p.dropped.Add(1)
+				}
 				return p.writeErr(err)
 			}
 			p.count(&p.msgsSent, &p.bytesSent, len(m.payload))
@@ -640,21 +690,28 @@ func (p *Peer) writeBatch(m outMsg) error {
 	return err
 }
 
-// writeOut writes wbuf; pending is the number of messages in it.
+// writeOut writes wbuf; pending is the number of messages in it. A write
+// that fails part way counts the frames the connection took whole as sent
+// and leaves the rest in pending, for the caller to count as dropped: the
+// remote may have received those frames, and a message is never both.
 func (p *Peer) writeOut(pending *int) error {
 	if len(p.wbuf) == 0 {
 		return nil
 	}
 	p.setWriteDeadline(len(p.wbuf))
-	_, err := p.conn.Write(p.wbuf)
+	n, err := p.conn.Write(p.wbuf)
+	sent := *pending
+	if err != nil {
+		sent = framesWithin(p.wbuf[:n])
+	}
+	p.msgsSent.Add(uint64(sent))
+	p.bytesSent.Add(uint64(n))
+	p.lastSend.Store(time.Now().UnixNano())
+	*pending -= sent
+	p.wbuf = p.wbuf[:0]
 	if err != nil {
 		return p.writeErr(err)
 	}
-	p.msgsSent.Add(uint64(*pending))
-	p.bytesSent.Add(uint64(len(p.wbuf)))
-	p.lastSend.Store(time.Now().UnixNano())
-	*pending = 0
-	p.wbuf = p.wbuf[:0]
 	return nil
 }
 

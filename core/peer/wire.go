@@ -67,6 +67,21 @@ func (c *codec) appendFrame(dst []byte, cmd string, payload []byte) []byte {
 	return append(dst, payload...)
 }
 
+// framesWithin counts the whole frames at the start of b, a prefix of what
+// appendFrame wrote.
+func framesWithin(b []byte) int {
+	n := 0
+	for len(b) >= HeaderSize {
+		size := HeaderSize + int(binary.LittleEndian.Uint32(b[16:20]))
+		if len(b) < size {
+			break
+		}
+		b = b[size:]
+		n++
+	}
+	return n
+}
+
 func putHeader(h *[HeaderSize]byte, magic Magic, cmd string, payload []byte) {
 	copy(h[0:4], magic[:])
 	clear(h[4:16])
@@ -77,12 +92,16 @@ func putHeader(h *[HeaderSize]byte, magic Magic, cmd string, payload []byte) {
 
 // readFrame reads one frame from r. buf is the caller's reusable payload
 // buffer; the returned payload aliases it and is valid until the next call.
-// hdr is scratch space for the header. The error is an *Error (framing kinds)
-// or, for a connection that ends cleanly between frames, io.EOF.
+// hdr is scratch space for the header. The error is an *Error (framing kinds;
+// ErrDisconnected, wrapping io.ErrUnexpectedEOF, for a connection that ends
+// inside a frame) or, for a connection that ends cleanly between frames,
+// io.EOF. A frame cut short by the end of the stream is the remote going
+// away (its process died, its Run was cancelled mid-write), not bad data:
+// it is no misbehaviour.
 func (c *codec) readFrame(r io.Reader, hdr *[HeaderSize]byte, buf *[]byte) (cmd string, payload []byte, err error) {
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", nil, newErr(ErrMalformed, err, "truncated header")
+			return "", nil, newErr(ErrDisconnected, err, "the connection ended inside a frame header")
 		}
 		return "", nil, err
 	}
@@ -124,7 +143,7 @@ func (c *codec) readFrame(r io.Reader, hdr *[HeaderSize]byte, buf *[]byte) (cmd 
 		if err != nil {
 			*buf = b
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return "", nil, newErr(ErrMalformed, io.ErrUnexpectedEOF, "%q: payload truncated at %d of %d bytes", lim.name, len(b), size)
+				return "", nil, newErr(ErrDisconnected, io.ErrUnexpectedEOF, "%q: the connection ended %d bytes into a %d-byte payload", lim.name, len(b), size)
 			}
 			return "", nil, err
 		}

@@ -1,8 +1,9 @@
 import dev.nodekit.Event;
 import dev.nodekit.Group;
-import dev.nodekit.Nodekit;
+import dev.nodekit.NodekitException;
 import dev.nodekit.Result;
 import dev.nodekit.Service;
+import dev.nodekit.State;
 
 /**
  * A Group of two Java services, started in order and stopped in reverse, with
@@ -15,7 +16,6 @@ import dev.nodekit.Service;
  * Exits with status 1 if start() or stop() reports an error.
  */
 public final class GroupExample {
-
     /** A service that only says what it is doing. start() and stop() run on a background thread. */
     static final class Chatty implements Service {
         private final String name;
@@ -37,26 +37,24 @@ public final class GroupExample {
     }
 
     public static void main(String[] args) {
-        Group group = new Group();
-        // Events arrive in order on the observer's own thread, so they may
-        // interleave with what the services print.
-        group.observe(0, (Event e) -> System.out.printf("event: %-7s %s -> %s after %.1f ms%s%n",
-                e.getService(), Nodekit.stateName(e.getFrom()), Nodekit.stateName(e.getTo()),
-                e.getDurationNanos() / 1e6, e.getError().isEmpty() ? "" : " (" + e.getError() + ")"));
-        try {
+        try (Group group = new Group()) { // close() = stop(), in reverse order
+            // Events arrive in order on the observer's own thread, so they may
+            // interleave with what the services print.
+            group.observe(0, (Event e) -> System.out.printf("event: %-7s %s -> %s after %.1f ms%s%n",
+                    e.getService(), State.of(e.getFrom()), State.of(e.getTo()),
+                    e.getDurationNanos() / 1e6, e.getError().isEmpty() ? "" : " (" + e.getError() + ")"));
             group.add("storage", new Chatty("storage")); // started first, stopped last
             group.add("network", new Chatty("network"));
+            Result started = group.start(); // blocks until both are running
+            System.out.println("start: " + started);
+            NodekitException.check(started);
+        } catch (NodekitException e) { // a failed start, add or stop, with its kind
+            System.err.println("group: " + e.kind() + ": " + e.getMessage());
+            System.exit(1);
         } catch (Exception e) {
-            System.err.println("group: " + e.getMessage());
+            System.err.println("group: " + e);
             System.exit(1);
         }
-
-        Result started = group.start(); // blocks until both are running
-        System.out.println("start: " + started);
-        Result stopped = group.stop(); // reverse order; the same outcome as join()
-        System.out.println("stop: " + stopped);
-        if (!started.isOk() || !stopped.isOk()) {
-            System.exit(1);
-        }
+        System.out.println("stop: ok");
     }
 }

@@ -1,4 +1,5 @@
 import dev.nodekit.FilePersister;
+import dev.nodekit.Kind;
 import dev.nodekit.Nodekit;
 import dev.nodekit.Processor;
 import dev.nodekit.ProcessorConfig;
@@ -113,7 +114,7 @@ public final class ProcessorExample {
                 c.getPasses(), result);
 
         if (!result.isOk()) {
-            System.err.println("processor: stop failed: kind " + result.kind() + ": " + result.message());
+            System.err.println("processor: stop failed: " + Kind.of(result) + ": " + result.message());
             exit(hook, 1);
         }
         exit(hook, 0);

@@ -1,6 +1,7 @@
-// A Group of two services, started in order and stopped in reverse, with an
-// observer that prints every lifecycle event. Uses the Kotlin extensions of the
-// jar: service(start, stop), Group.use {} and Result.orThrow().
+// A Group of two services, started in order and stopped in reverse, whose
+// lifecycle events are collected as a Flow. Uses nodekit-ktx: service(start,
+// stop), events(), awaitStop() and Result.orThrow(); the standard library's
+// use {} closes the group if anything throws.
 //
 //   scripts/run-jvm-example.sh kotlin GroupExample
 //
@@ -8,14 +9,15 @@
 @file:JvmName("GroupExample")
 
 import dev.nodekit.Group
-import dev.nodekit.Nodekit
 import dev.nodekit.NodekitException
-import dev.nodekit.Observer
 import dev.nodekit.Service
+import dev.nodekit.awaitStop
+import dev.nodekit.events
 import dev.nodekit.orThrow
 import dev.nodekit.service
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
 import kotlin.system.exitProcess
-
 
 /** A service that only says what it is doing. start() and stop() run on a background thread. */
 private fun chatty(name: String): Service = service(
@@ -26,27 +28,26 @@ private fun chatty(name: String): Service = service(
     stop = { println("  $name: stopping") },
 )
 
-fun main() {
+fun main() = runBlocking {
     try {
-        Group().use { group -> // stop() when the block ends: reverse order; throws if it fails
-            // Events arrive in order on the observer's own thread, so they may
-            // interleave with what the services print.
-            group.observe(0, Observer { e ->
-                val error = if (e.error.isEmpty()) "" else " (${e.error})"
-                println(
-                    "event: %-7s %s -> %s after %.1f ms%s".format(
-                        e.service, Nodekit.stateName(e.from), Nodekit.stateName(e.to), e.durationNanos / 1e6, error,
-                    ),
-                )
-            })
+        Group().use { group ->
+            val events = group.events() // registered now: sees the start events too
+            val printer = launch {      // completes once the group has stopped
+                events.collect { e ->
+                    val error = if (e.error.isEmpty()) "" else " (${e.error})"
+                    println("event: %-7s %s -> %s after %s%s".format(e.service, e.from, e.to, e.duration, error))
+                }
+            }
             group.add("storage", chatty("storage")) // started first, stopped last
             group.add("network", chatty("network"))
             group.start().orThrow() // blocks until both are running
             println("start: ok")
+            group.awaitStop().orThrow() // reverse order; suspends instead of blocking
+            printer.join()
+            println("stop: ok")
         }
-        println("stop: ok")
     } catch (e: NodekitException) {
-        System.err.println("group: $e")
+        System.err.println("group: ${e.kind()}: ${e.message}")
         exitProcess(1)
     }
 }

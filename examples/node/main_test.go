@@ -31,8 +31,8 @@ func TestDemoStartsAndStopsCleanly(t *testing.T) {
 }
 
 // TestDemoWorkerCrashIsReported runs the demo with a fast heartbeat until
-// its fourth beat: jobs run on the pool, the third one crashes its worker,
-// the crash is reported and the fourth job runs on a live worker. The stop
+// its third beat: jobs run on the pool, the second one crashes its worker,
+// the crash is reported and the third job runs on a live worker. The stop
 // may land while a later crashing job is in flight: the node still stops
 // cleanly (the crash is the cancelled job's, not the pool's).
 func TestDemoWorkerCrashIsReported(t *testing.T) {
@@ -42,11 +42,11 @@ func TestDemoWorkerCrashIsReported(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out := captureStdout(t, func(line string) {
-		if strings.HasPrefix(line, "heartbeat    beat 4:") {
+		if strings.HasPrefix(line, "heartbeat    beat 3:") {
 			cancel()
 		}
 	}, func() { require.NoError(t, run(ctx, t.TempDir())) })
-	require.ErrorIs(t, ctx.Err(), context.Canceled, "the fourth beat came within a minute:\n%s", out)
+	require.ErrorIs(t, ctx.Err(), context.Canceled, "the third beat came within a minute:\n%s", out)
 	assert.Contains(t, out, `heartbeat    beat 1: checksum("beat 1") = 493`)
 	assert.Regexp(t, `heartbeat    beat 2: job "beat 2!" crashed worker \d+ \(exit code 3\), pool replaces it`, out)
 	assert.Contains(t, out, `heartbeat    beat 3: checksum("beat 3") = 495`)

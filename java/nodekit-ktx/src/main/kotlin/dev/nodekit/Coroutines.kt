@@ -14,6 +14,7 @@ import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlin.coroutines.resume
 import kotlin.time.Duration
+import kotlin.time.Duration.Companion.nanoseconds
 
 // Why awaitJoin/awaitStop and not join/stop: Kotlin always calls a member
 // function over an extension of the same name, so `suspend fun Group.stop()`
@@ -60,22 +61,39 @@ private suspend inline fun awaitResult(crossinline start: (ResultCallback) -> Pe
     }
 
 /**
+ * One state transition of one service of a Group, as [Group.events] gives it:
+ * plain Kotlin values (no Go object per event).
+ */
+data class LifecycleEvent(
+    val service: String,
+    val from: State,
+    val to: State,
+    /** How long the service was in [from]. */
+    val duration: Duration,
+    /** The cause when [to] is State.FAILED, else "". */
+    val error: String,
+    /** The cause's kind; Kind.OK when [error] is "". */
+    val errorKind: Kind,
+    val atUnixNanos: Long,
+)
+
+/**
  * The group's lifecycle events from now on, as a Flow that completes once the
  * group has stopped (after its last event). Call it before start() to see the
- * start events: the observer is registered by this call, not by collect.
+ * start events: the listener is registered by this call, not by collect.
  *
  * Back-pressure: none towards the group. Events wait in an unbounded buffer
  * until collected (a handful per service start and stop), so a slow collector
  * never delays a service or a stop; add `.conflate()` or `.buffer(n,
  * DROP_OLDEST)` if that matters. One collector only (a second collect throws).
- * Higher [priority] observers see start events first and stop events last.
+ * Higher [priority] listeners see start events first and stop events last.
  * A group stopped without ever being started gives a Flow that never completes.
  */
-fun Group.events(priority: Long = 0): Flow<Event> {
-    val channel = Channel<Event>(Channel.UNLIMITED)
-    var watching = false // only touched by the observer, which Go calls one event at a time
-    observe(priority) { e ->
-        channel.trySend(e)
+fun Group.events(priority: Long = 0): Flow<LifecycleEvent> {
+    val channel = Channel<LifecycleEvent>(Channel.UNLIMITED)
+    var watching = false // only touched by the listener, which Go calls one event at a time
+    listen(priority) { service, from, to, nanos, error, kind, at ->
+        channel.trySend(LifecycleEvent(service, State.of(from), State.of(to), nanos.nanoseconds, error, Kind.of(kind), at))
         if (!watching) { // the group has started: its end can now be awaited
             watching = true
             joinAsync { channel.close() }

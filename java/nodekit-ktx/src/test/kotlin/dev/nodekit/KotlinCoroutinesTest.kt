@@ -5,6 +5,7 @@ import kotlinx.coroutines.asCoroutineDispatcher
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.flow.onEach
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
@@ -77,11 +78,11 @@ class KotlinCoroutinesTest {
         g.add("a", service())
         g.add("b", service())
         val events = g.events() // registered now, before start()
-        val seen = async { events.map { it.label }.toList() }
+        val seen = async { events.map { "${it.service}:${it.to}" }.toList() }
         g.start().orThrow()
         assertTrue(g.awaitStop().isOk)
         assertEquals(
-            listOf("a:Starting", "a:Running", "b:Starting", "b:Running", "b:Stopping", "b:Stopped", "a:Stopping", "a:Stopped"),
+            listOf("a:STARTING", "a:RUNNING", "b:STARTING", "b:RUNNING", "b:STOPPING", "b:STOPPED", "a:STOPPING", "a:STOPPED"),
             seen.await(),
         )
     }
@@ -119,10 +120,16 @@ class KotlinCoroutinesTest {
         val (a, inbox) = startNode(chatConfig())
         val (b, _) = startNode(chatConfig(a.addrs().split(",").first()))
         try {
-            val got = async { inbox.map { "${it.command}:${it.payload?.decodeToString()}" }.toList() }
+            val arrived = CountDownLatch(2)
+            val got = async {
+                inbox.map { "${it.command}:${it.payload?.decodeToString()}" }.onEach { arrived.countDown() }.toList()
+            }
             withContext(kotlinx.coroutines.Dispatchers.IO) { assertTrue(b.waitPeers(1, WAIT_SECS * 1000)) }
             assertEquals(1L, b.broadcast("chat", "hi".utf8()))
             assertEquals(1L, b.broadcast("chat", "there".utf8()))
+            // Both are collected before either node stops; then stopping a
+            // completes its Flow, which ends with exactly those two.
+            withContext(kotlinx.coroutines.Dispatchers.IO) { assertTrue(arrived.await(WAIT_SECS, TimeUnit.SECONDS)) }
             assertTrue(b.awaitStop().isOk)
             assertTrue(a.awaitStop().isOk)
             assertEquals(listOf("chat:hi", "chat:there"), got.await())

@@ -204,7 +204,15 @@ class CallbackContractTest {
     }
 
     @Test
-    void kindAndStateNamesComeFromOneTable() {
+    void kindAndStateNamesComeFromOneTable() throws Exception {
+        for (java.lang.reflect.Field f : Nodekit.class.getFields()) { // every Kind* and State* constant has its name
+            String name = f.getName();
+            if (f.getType() == long.class && (name.startsWith("Kind") || name.startsWith("State"))) {
+                long v = f.getLong(null);
+                String got = name.startsWith("Kind") ? Nodekit.kindName(v) : Nodekit.stateName(v);
+                assertEquals(name.substring(name.startsWith("Kind") ? 4 : 5), got, name);
+            }
+        }
         assertEquals("CalledFromCallback", Nodekit.kindName(Nodekit.KindCalledFromCallback));
         assertEquals("Running", Nodekit.stateName(Nodekit.StateRunning));
         assertEquals("Kind(99)", Nodekit.kindName(99));

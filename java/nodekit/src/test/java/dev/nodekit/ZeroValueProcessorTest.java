@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * gobind gives Processor a public no-argument constructor (Processor is an
  * exported struct with no NewProcessor function), which makes a Go
  * Processor{} whose inner *proc is nil. Any call on it must not kill the JVM
- * (DESIGN.md: "recover at every facade entry point"). Run in a child JVM,
+ * (docs/architecture.md, "Panics become errors": every facade entry point recovers). Run in a child JVM,
  * since a Go panic there aborts the whole process.
  */
 class ZeroValueProcessorTest {

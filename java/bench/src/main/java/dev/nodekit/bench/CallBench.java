@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Cost of one Java→Go call through the generated bindings (JNI + gobind's
- * seq layer), next to a plain Java call. Target: ≤ 1 µs per call (DESIGN.md).
+ * seq layer), next to a plain Java call. Target: ≤ 1 µs per call (docs/architecture.md, "Targets").
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Events handed to a Java handler, in events per second (one op = one event).
- * Target: ≥ 500 k events/s (DESIGN.md, "Targets").
+ * Target: ≥ 500 k events/s (docs/architecture.md, "Targets").
  *
  * <ul>
  *   <li>{@code processorSubmitToJavaHandler}: the user-visible path. The

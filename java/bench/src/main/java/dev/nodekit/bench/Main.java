@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * JMH's own command line (same options as org.openjdk.jmh.Main), plus a
  * summary after JMH's table: the figures next to their baselines and the
- * targets of DESIGN.md, with the ratios worked out.
+ * targets of docs/architecture.md ("Targets"), with the ratios worked out.
  */
 public final class Main {
     private Main() {}
