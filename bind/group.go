@@ -241,15 +241,6 @@ func (g *Group) Observe(priority int, obs Observer) {
 	}
 }
 
-// Listen is Observe for an EventListener: the same events, in the same
-// order and with the same effect of an exception, passed as plain values.
-// A null listener is ignored.
-func (g *Group) Listen(priority int, l EventListener) {
-	if l != nil {
-		g.observe(priority, listenerAdapter{l})
-	}
-}
-
 func (g *Group) observe(priority int, obs lifecycle.Observer) {
 	in, err := g.inner()
 	if err != nil {

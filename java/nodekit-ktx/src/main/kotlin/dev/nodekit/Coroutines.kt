@@ -74,13 +74,13 @@ private suspend inline fun awaitResult(crossinline start: (ResultCallback) -> Pe
 fun Group.events(priority: Long = 0): Flow<Event> {
     val channel = Channel<Event>(Channel.UNLIMITED)
     var watching = false // only touched by the observer, which Go calls one event at a time
-    observe(priority) { e ->
+    observe(priority, Event.observer { e ->
         channel.trySend(e)
         if (!watching) { // the group has started: its end can now be awaited
             watching = true
             joinAsync { channel.close() }
         }
-    }
+    })
     return channel.consumeAsFlow()
 }
 
