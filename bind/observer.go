@@ -2,15 +2,19 @@ package nodekit
 
 import "nodekit.dev/nodekit/core/lifecycle"
 
-// Observer receives a Group's lifecycle events one at a time and in order, on
-// a background thread (not always the same one). An exception for a start event (to Starting or
-// Running) aborts the group's start (KindAborted); for other events it is
-// logged.
+// Observer receives a Group's lifecycle events: onEvent() is called one event
+// at a time and in order, on a background thread owned by Go (not always the
+// same one, never the caller's). It may hold up the group while it runs, so it
+// should return quickly. It may call the group's stop() or requestStop()
+// (stop() then returns KindCalledFromCallback at once). An exception for a
+// start event (to Starting or Running) aborts the group's start
+// (KindAborted); for other events it is logged.
 type Observer interface {
 	OnEvent(e *Event) error
 }
 
-// Event is one state transition of one service.
+// Event is one state transition of one service, read with its getters
+// (getService(), getFrom(), getTo(), ...). It does not change.
 type Event struct {
 	Service       string // the service's name
 	From, To      int    // State* constants
