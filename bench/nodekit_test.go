@@ -15,13 +15,16 @@ import (
 // runs interleave). nodekit is a Group of ReadyFunc services (each calls
 // Ready, then blocks until cancelled) under lifecycle.Start: NewGroup, Add,
 // Start, AwaitRunning, wait until all bodies entered, Stop (reverse order,
-// waits). "observer" adds one observer counting every event.
+// waits). "observer" adds one observer counting every event. "floor" and
+// "floor-observer" are the least the same ordering costs (floor_test.go).
 // ./report.sh prints nodekit ÷ errgroup against the targets.
 func BenchmarkLifecycle(b *testing.B) {
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("n=%d/errgroup", n), func(b *testing.B) { benchErrgroup(b, &probe{n: n}) })
 		b.Run(fmt.Sprintf("n=%d/nodekit", n), func(b *testing.B) { benchNodekit(b, &probe{n: n}, false, false) })
 		b.Run(fmt.Sprintf("n=%d/nodekit-observer", n), func(b *testing.B) { benchNodekit(b, &probe{n: n}, true, false) })
+		b.Run(fmt.Sprintf("n=%d/floor", n), func(b *testing.B) { benchFloor(b, &probe{n: n}, false) })
+		b.Run(fmt.Sprintf("n=%d/floor-observer", n), func(b *testing.B) { benchFloor(b, &probe{n: n}, true) })
 	}
 }
 

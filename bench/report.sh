@@ -118,6 +118,28 @@ END {
 	}
 	if (!checked) printf "(BenchmarkLifecycle not in this run: no targets checked)\n"
 	printf "\n"
+	# The floor (floor_test.go): the same ordering with nothing else, same run.
+	for (k = 1; k <= 2; k++) {
+		n = ns[k]
+		base = "Lifecycle/n=" n "/errgroup"
+		if (!((base SUBSEP "us") in cnt)) continue
+		eg = median(base SUBSEP "us")
+		for (v = 1; v <= 2; v++) {
+			key = "Lifecycle/n=" n "/" ((v == 1) ? "floor" : "floor-observer")
+			nk = "Lifecycle/n=" n "/" ((v == 1) ? "nodekit" : "nodekit-observer")
+			if (!((key SUBSEP "us") in cnt)) continue
+			us = median(key SUBSEP "us")
+			if (!floorhdr) {
+				printf "Floor: the same ordering contract and nothing else (bench/floor_test.go), same run.\n\n"
+				printf "%-10s %-22s %12s %10s %16s\n", "services", "floor", "us/service", "x errgroup", "nodekit x floor"
+				printf "%-10s %-22s %12s %10s %16s\n", "--------", "-----", "----------", "----------", "---------------"
+				floorhdr = 1
+			}
+			nkr = ((nk SUBSEP "us") in cnt && us > 0) ? sprintf("%.2fx", median(nk SUBSEP "us") / us) : "-"
+			printf "%-10s %-22s %12.3f %9.2fx %16s\n", n, (v == 1 ? "no observer" : "one observer"), us, (eg > 0 ? us / eg : 0), nkr
+		}
+	}
+	if (floorhdr) printf "\n"
 
 	ref = "Nodekit/observer"
 	hasref = ((ref SUBSEP "us") in cnt)

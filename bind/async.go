@@ -2,24 +2,29 @@ package nodekit
 
 import "sync"
 
-// ResultCallback receives the Result of a joinAsync or stopAsync, exactly
-// once (unless cancelled first), on a background thread owned by Go: never
-// the caller's, never a thread of a Java executor. An exception from it is
-// ignored.
+// ResultCallback receives the Result of a joinAsync or stopAsync: onResult()
+// is called exactly once (unless the Pending is cancelled first), on a
+// background thread owned by Go: never the caller's, never a thread of a
+// Java executor (hand the Result to your own executor, or complete a
+// CompletableFuture, to continue elsewhere). It should return quickly. An
+// exception from it is ignored.
 type ResultCallback interface {
 	OnResult(r *Result) error
 }
 
-// Pending is a joinAsync or stopAsync whose callback has not run yet.
+// Pending is the handle of a joinAsync or stopAsync whose callback has not
+// run yet; cancel() drops the callback. Dropping the Pending without
+// cancel() leaves the callback to run.
 type Pending struct {
 	mu     sync.Mutex
 	cb     ResultCallback // nil once delivered or cancelled
 	cancel chan struct{}
 }
 
-// Cancel drops the callback: it will not be called, and Go no longer holds
-// it. The operation itself goes on (a stop still stops). Safe from any
-// thread; later calls do nothing.
+// Cancel drops the callback: once cancel() returns it will not be called
+// (unless it was already running), and Go no longer holds it. The operation
+// itself goes on (a stop still stops). Never blocks; safe from any thread;
+// later calls do nothing.
 func (p *Pending) Cancel() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -72,9 +77,11 @@ func joinAsync(done <-chan struct{}, outcome func() *Result, cb ResultCallback) 
 // now returns an outcome function for a Result known already.
 func now(r *Result) func() *Result { return func() *Result { return r } }
 
-// JoinAsync is join() without blocking: it returns at once and calls cb with
-// the Result when the processor has stopped. cb may be null (nothing is
-// called). Cancel the returned Pending to drop cb early.
+// JoinAsync is join() without blocking: it returns at once and calls
+// cb.onResult with join()'s Result, on a Go thread, when the processor has
+// stopped. Unlike join() it may be called from the processor's own
+// callbacks too. cb may be null (nothing is called). Cancel the returned
+// Pending to drop cb early. Never throws.
 func (p *Processor) JoinAsync(cb ResultCallback) *Pending {
 	live, end, err := p.core()
 	switch {
@@ -88,16 +95,19 @@ func (p *Processor) JoinAsync(cb ResultCallback) *Pending {
 }
 
 // StopAsync is stop() without blocking: it starts the stop, returns at once,
-// and calls cb with stop()'s Result (at most the stop timeout later). cb may
-// be null. Cancelling the Pending drops cb; the processor still stops.
+// and calls cb.onResult with stop()'s Result, on a Go thread, at most the
+// stop timeout later. cb may be null. Cancelling the Pending drops cb; the
+// processor still stops. Never throws; any thread.
 func (p *Processor) StopAsync(cb ResultCallback) *Pending {
 	pend := newPending(cb)
 	go func() { pend.deliver(p.Stop()) }()
 	return pend
 }
 
-// JoinAsync is join() without blocking (see Processor.joinAsync). Before
-// start() the Result is KindIllegalState.
+// JoinAsync is join() without blocking: it returns at once and calls
+// cb.onResult with join()'s Result, on a Go thread, when the group has
+// stopped (see Processor.joinAsync). Before start() the Result is
+// KindIllegalState. cb may be null. Never throws.
 func (g *Group) JoinAsync(cb ResultCallback) *Pending {
 	in, err := g.inner()
 	if err != nil {
@@ -113,15 +123,19 @@ func (g *Group) JoinAsync(cb ResultCallback) *Pending {
 	}
 }
 
-// StopAsync is stop() without blocking (see Processor.stopAsync).
+// StopAsync is stop() without blocking: it starts the stop, returns at once,
+// and calls cb.onResult with stop()'s Result on a Go thread (see
+// Processor.stopAsync). cb may be null. Never throws; any thread.
 func (g *Group) StopAsync(cb ResultCallback) *Pending {
 	pend := newPending(cb)
 	go func() { pend.deliver(g.Stop()) }()
 	return pend
 }
 
-// JoinAsync is join() without blocking (see Processor.joinAsync). Cancelling
-// drops cb at once; Go's wait for the node ends with the node.
+// JoinAsync is join() without blocking: it returns at once and calls
+// cb.onResult with join()'s Result, on a Go thread, when the node has ended
+// (see Processor.joinAsync). cb may be null. Cancelling drops cb at once;
+// Go's wait for the node ends with the node. Never throws.
 func (n *Node) JoinAsync(cb ResultCallback) *Pending {
 	if n == nil || n.nodeHandle == nil {
 		return joinAsync(nil, now(resultOf(errNoNode)), cb)
@@ -135,7 +149,9 @@ func (n *Node) JoinAsync(cb ResultCallback) *Pending {
 	return pend
 }
 
-// StopAsync is stop() without blocking (see Processor.stopAsync).
+// StopAsync is stop() without blocking: it starts the stop, returns at once,
+// and calls cb.onResult with stop()'s Result on a Go thread (see
+// Processor.stopAsync). cb may be null. Never throws; any thread.
 func (n *Node) StopAsync(cb ResultCallback) *Pending {
 	pend := newPending(cb)
 	go func() { pend.deliver(n.Stop()) }()

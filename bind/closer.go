@@ -17,17 +17,19 @@ type Closer interface {
 	Close() error
 }
 
-// Close stops the processor, as Stop does, and throws a NodekitException if
-// the Result is not ok (see Closer).
+// Close is stop() for try-with-resources: it blocks as stop() does (at most
+// the stop timeout) and throws a NodekitException with the Result's kind and
+// message if that Result is not ok. Any thread; idempotent.
 func (p *Processor) Close() error { return errorOf(p.Stop()) }
 
-// Close stops the group, as Stop does, and throws a NodekitException if the
-// Result is not ok (see Closer).
+// Close is stop() for try-with-resources: it blocks as stop() does (at most
+// the stop timeout) and throws a NodekitException with the Result's kind and
+// message if that Result is not ok. Any thread; idempotent.
 func (g *Group) Close() error { return errorOf(g.Stop()) }
 
 // ErrorKind returns the Kind* constant of an exception thrown by a facade
-// method (KindFailed for any other exception). NodekitException.kind() calls
-// it: apps use that.
+// method (KindFailed for any other exception, KindOK for null). Apps call
+// NodekitException.kind(), which calls this.
 func ErrorKind(err error) int {
 	var ke *kindError
 	if errors.As(err, &ke) {

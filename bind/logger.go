@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// Log levels passed to Logger.Log (slog's levels).
+// Log levels passed to Logger.log (Go's slog levels: higher is more severe;
+// map them onto your logging framework's levels).
 const (
 	LevelDebug = -4
 	LevelInfo  = 0
@@ -16,11 +17,13 @@ const (
 )
 
 // Logger receives nodekit's log lines. Implement it in Java (for instance on
-// top of java.util.logging or SLF4J); pass null to log nowhere. Called on
-// background threads.
+// top of java.util.logging or SLF4J); pass null to log nowhere. log() is
+// called on background threads owned by Go, possibly several at once: it
+// must be thread-safe and should not block.
 type Logger interface {
-	// Log receives one line: a Level* constant and the message with its
-	// attributes as key=value pairs.
+	// Log receives one line: a Level* constant and the message followed by
+	// its attributes as " key=value" pairs. An exception it throws is
+	// dropped: a broken logger never stops a processor or a group.
 	Log(level int, message string) error
 }
 

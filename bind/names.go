@@ -2,19 +2,21 @@ package nodekit
 
 import "fmt"
 
-// Kinds added after KindPersist (processor.go); kinds are only ever appended
-// (the worker kinds, from 20, are in worker.go). Every kind has its name in
-// kindNames below.
+// Result kinds added after KindPersist (kinds are only ever appended; the
+// worker kinds start at 20). Every kind has a name: see Nodekit.kindName.
 const (
-	// KindCalledFromCallback: stop() or join() was called from inside a
-	// callback of the same Group or Processor (a service hook, an observer,
-	// an event handler, a persister, a timer), where waiting would wait for
-	// itself. It returned at once; stop() has requested the stop. join()
-	// from another thread gives the outcome.
+	// KindCalledFromCallback: stop() or join() was called on the thread of
+	// a callback of the same Group or Processor (a Service hook, an
+	// Observer, an EventHandler, a Persister, a TimerCallback), where
+	// waiting would wait for itself. It returned at once instead of
+	// blocking; stop() has requested the stop. Call join() (or joinAsync)
+	// from another thread for the outcome.
 	KindCalledFromCallback = 10
-	// KindUnhandled: the processor stopped with events it had accepted but
-	// its handler had not taken; the message says how many, and
-	// Processor.unhandled() returns them.
+	// KindUnhandled: the processor stopped with events that submit() had
+	// accepted but its handler had not handled (it kept throwing, or the
+	// stop timeout came first); message() says how many,
+	// Processor.unhandledCount() counts them and Processor.unhandled()
+	// returns them.
 	KindUnhandled = 11
 )
 
@@ -38,8 +40,9 @@ var (
 	}
 )
 
-// KindName returns the name of a Kind* constant ("StopTimeout"), or
-// "Kind(n)" for a number that is none.
+// KindName returns the name of a Kind* constant, as in
+// Nodekit.kindName(result.kind()) == "StopTimeout", or "Kind(n)" for a
+// number that is none. Never null; any thread.
 func KindName(kind int) string {
 	if kind >= 0 && kind < len(kindNames) && kindNames[kind] != "" {
 		return kindNames[kind]
@@ -47,8 +50,9 @@ func KindName(kind int) string {
 	return fmt.Sprintf("Kind(%d)", kind)
 }
 
-// StateName returns the name of a State* constant ("Running"), or
-// "State(n)" for a number that is none.
+// StateName returns the name of a State* constant, as in
+// Nodekit.stateName(processor.state()) == "Running", or "State(n)" for a
+// number that is none. Never null; any thread.
 func StateName(state int) string {
 	if state >= 0 && state < len(stateNames) {
 		return stateNames[state]

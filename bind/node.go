@@ -12,9 +12,11 @@ import (
 	"nodekit.dev/nodekit/core/p2p"
 )
 
-// NodeConfig configures StartNode: the p2p settings (see core/p2p.Settings)
-// and the message types. Zero fields keep the defaults; addresses are
-// "tcp://host:port" or "tcp+tls://host:port".
+// NodeConfig configures Nodekit.startNode: the p2p settings, set with the
+// generated setters (setAppName, ...), and the message types. A field left
+// at 0 or "" keeps its default; addresses are "tcp://host:port" or
+// "tcp+tls://host:port". Not thread-safe: fill it in on one thread, then
+// start; the node copies it, so a later change has no effect.
 type NodeConfig struct {
 	AppName    string // required
 	AppVersion string // "major.minor[.patch]", required
@@ -44,7 +46,7 @@ type NodeConfig struct {
 	protos               []p2p.Protocol
 }
 
-// NewNodeConfig returns an empty config.
+// NewNodeConfig returns an empty config (the same as new NodeConfig()).
 func NewNodeConfig() *NodeConfig { return &NodeConfig{} }
 
 // AddListen adds an address to accept peers on (port 0: any free port).
@@ -57,8 +59,9 @@ func (c *NodeConfig) AddPeer(addr string) { c.peers = append(c.peers, addr) }
 func (c *NodeConfig) AddSeed(addr string) { c.seeds = append(c.seeds, addr) }
 
 // SetKeySeed sets the node's identity for tcp+tls: the 32-byte seed of an
-// ed25519 key (keep it to keep the node's ID across runs; without it each
-// start makes a new key).
+// ed25519 key (keep it to keep the node's id() across runs; without it each
+// start makes a new key). It throws a NodekitException if seed is not 32
+// bytes.
 func (c *NodeConfig) SetKeySeed(seed []byte) error {
 	if len(seed) != ed25519.SeedSize {
 		return fmt.Errorf("key seed: %d bytes, want %d", len(seed), ed25519.SeedSize)
@@ -67,7 +70,7 @@ func (c *NodeConfig) SetKeySeed(seed []byte) error {
 	return nil
 }
 
-// AddTrustedKey pins a peer's ID (Node.id() of the other node, "key:" and 32
+// AddTrustedKey pins a peer's id (Node.id() of the other node, "key:" and 32
 // hex digits): once any is added, the node talks only to tcp+tls peers with
 // a listed key.
 func (c *NodeConfig) AddTrustedKey(id string) { c.trusted = append(c.trusted, id) }
@@ -75,7 +78,8 @@ func (c *NodeConfig) AddTrustedKey(id string) { c.trusted = append(c.trusted, id
 // RegisterMessage adds a message type: its command (1..12 printable ASCII
 // bytes), the largest payload, a per-peer rate limit in messages per second
 // (0: none) and whether broadcasts of it are relayed through the network
-// (each node delivers it once). It is checked by StartNode.
+// (each node delivers it once). It throws a NodekitException for a maxSize
+// out of range; the rest is checked by startNode, which throws.
 func (c *NodeConfig) RegisterMessage(command string, maxSize int, ratePerSecond float64, relay bool) error {
 	if maxSize < 0 || maxSize > 32<<20 {
 		return fmt.Errorf("message %q: maxSize %d out of 0..%d", command, maxSize, 32<<20)
@@ -84,17 +88,23 @@ func (c *NodeConfig) RegisterMessage(command string, maxSize int, ratePerSecond 
 	return nil
 }
 
-// MessageHandler receives every registered message, on a background thread
-// (one per peer, so calls for different peers may overlap): the sender's
-// peer id, the command and the payload, which Java owns. An exception
-// disconnects that peer. Pass null to drop messages (relayed ones are still
-// forwarded).
+// MessageHandler receives every registered message: handleMessage() is
+// called on background threads owned by Go (one per peer, so calls for
+// different peers may overlap: it must be thread-safe; calls for one peer
+// come in order), with the sender's peer id, the command and the payload,
+// which Java owns. A slow handler holds back that peer's messages only. It
+// may call send() and broadcast(); stop() and join() from it return
+// KindCalledFromCallback at once. An exception disconnects that peer. Pass
+// null to drop messages (relayed ones are still forwarded).
 type MessageHandler interface {
 	OnMessage(peerID string, command string, payload []byte) error
 }
 
-// Node is a running p2p node: see core/p2p. Broadcast and send messages,
-// list its peers, and stop() it.
+// Node is a running p2p node, from Nodekit.startNode: it accepts, dials and
+// keeps peers on background threads. Broadcast and send messages, list its
+// peers, and stop() it (or use try-with-resources). Every method may be
+// called from any thread; a Node made with new throws KindIllegalState (or
+// reads as empty).
 type Node struct{ *nodeHandle }
 
 type nodeHandle struct {
@@ -105,9 +115,9 @@ type nodeHandle struct {
 
 func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
 
-// StartNode starts a node and returns once it runs; a bad setting or a
-// listener that cannot bind is an exception naming it. handler and logger
-// may be null.
+// StartNode starts a node and blocks until it runs (its listeners bound); a
+// bad setting or a listener that cannot bind throws a NodekitException
+// naming it. handler and logger may be null. Any thread.
 func StartNode(config *NodeConfig, handler MessageHandler, logger Logger) (node *Node, err error) {
 	defer guard(&err)
 	if config == nil {
@@ -158,8 +168,10 @@ func (h *nodeHandle) dropped() {
 
 var errNoNode = fmt.Errorf("node not started: use Nodekit.startNode: %w", errIllegalState)
 
-// Broadcast sends a message to every connected peer and returns how many
-// accepted it (a peer with a full queue is skipped).
+// Broadcast queues a message for every connected peer and returns how many
+// accepted it (a peer with a full queue is skipped); it never blocks. It
+// throws a NodekitException for a command that was not registered or a
+// payload over its size. payload is copied.
 func (n *Node) Broadcast(command string, payload []byte) (sent int, err error) {
 	defer guard(&err)
 	if n.nodeHandle == nil {
@@ -169,8 +181,10 @@ func (n *Node) Broadcast(command string, payload []byte) (sent int, err error) {
 	return n.n.Broadcast(command, append([]byte(nil), payload...))
 }
 
-// Send sends a message to one peer, waiting at most the config's
-// SendTimeoutMillis for room in its queue.
+// Send queues a message for one peer, blocking at most the config's
+// SendTimeoutMillis for room in its queue. It throws a NodekitException if
+// the peer is not connected, the command is not registered, the payload is
+// too large, or the wait timed out. payload is copied.
 func (n *Node) Send(peerID string, command string, payload []byte) (err error) {
 	defer guard(&err)
 	if n.nodeHandle == nil {
@@ -182,7 +196,7 @@ func (n *Node) Send(peerID string, command string, payload []byte) (err error) {
 }
 
 // Peers returns a snapshot of the connected peers in one call: one object
-// for the whole list, read with Len() and the indexed getters.
+// for the whole list, read with len() and the indexed getters. Never blocks.
 func (n *Node) Peers() *PeerList {
 	if n.nodeHandle == nil {
 		return &PeerList{}
@@ -190,8 +204,8 @@ func (n *Node) Peers() *PeerList {
 	return &PeerList{peers: n.n.Peers()}
 }
 
-// WaitPeers blocks until at least count peers are connected (true) or
-// timeoutMillis pass (false).
+// WaitPeers blocks the calling thread until at least count peers are
+// connected (true) or timeoutMillis pass (false). Never throws.
 func (n *Node) WaitPeers(count int, timeoutMillis int64) bool {
 	if n.nodeHandle == nil {
 		return false
@@ -209,8 +223,8 @@ func (n *Node) Addrs() string {
 	return strings.Join(n.n.Addrs(), ",")
 }
 
-// ID is the node's identity over tcp+tls: what its peers see as its id,
-// and what they pass to AddTrustedKey.
+// ID (Java: id()) is the node's identity over tcp+tls: what its peers see as
+// its id, and what they pass to NodeConfig.addTrustedKey.
 func (n *Node) ID() string {
 	if n.nodeHandle == nil {
 		return ""
@@ -219,7 +233,7 @@ func (n *Node) ID() string {
 }
 
 // Dropped counts messages accepted for peers that disconnected before they
-// were written.
+// were written. Never blocks.
 func (n *Node) Dropped() int64 {
 	if n.nodeHandle == nil {
 		return 0
@@ -228,8 +242,10 @@ func (n *Node) Dropped() int64 {
 }
 
 // Stop stops the node (stop accepting, stop dialing, drain, disconnect, save
-// the address book) and returns the outcome; idempotent. From inside a
-// MessageHandler it requests the stop and returns at once.
+// the address book), blocking until it has stopped, and returns the outcome;
+// it never throws, and is idempotent and safe from any thread. From inside a
+// MessageHandler it requests the stop and returns KindCalledFromCallback at
+// once. Use stopAsync not to block.
 func (n *Node) Stop() (res *Result) {
 	defer guardResult(&res)
 	if n.nodeHandle == nil {
@@ -239,7 +255,9 @@ func (n *Node) Stop() (res *Result) {
 	return resultOf(n.n.Stop())
 }
 
-// Join waits for the node to end and returns the outcome.
+// Join blocks the calling thread until the node has ended and returns the
+// outcome (the same Result as stop()); it never throws. From inside a
+// MessageHandler it returns KindCalledFromCallback at once.
 func (n *Node) Join() (res *Result) {
 	defer guardResult(&res)
 	if n.nodeHandle == nil {
@@ -248,15 +266,17 @@ func (n *Node) Join() (res *Result) {
 	return resultOf(n.n.Join())
 }
 
-// Close stops the node, as Stop does, and throws a NodekitException if the
-// Result is not ok (see Closer).
+// Close is stop() for try-with-resources: it blocks as stop() does and
+// throws a NodekitException with the Result's kind and message if that
+// Result is not ok. Any thread; idempotent.
 func (n *Node) Close() error { return errorOf(n.Stop()) }
 
-// PeerList is a snapshot of a node's peers. Index from 0 to Len()-1; an index
-// out of range reads as "" or 0.
+// PeerList is a snapshot of a node's peers, from Node.peers(): it does not
+// change. Index from 0 to len()-1; an index out of range reads as "" or 0,
+// never throws.
 type PeerList struct{ peers []p2p.PeerInfo }
 
-// Len is the number of peers.
+// Len (Java: len()) is the number of peers.
 func (l *PeerList) Len() int { return len(l.peers) }
 
 func (l *PeerList) at(i int) *p2p.PeerInfo {

@@ -7,8 +7,8 @@
 //   - Only gomobile's types cross: signed integers, float64, bool, string,
 //     []byte, pointers to this package's structs, this package's interfaces and
 //     error. Enums are int constants (State*, Kind*, Level*).
-//   - Join and Stop return a *Result and never throw; calls that can only fail
-//     through misuse return error (a Java exception).
+//   - join() and stop() return a Result and never throw; calls that can only
+//     fail through misuse throw a NodekitException carrying a Kind*.
 //   - Every interface a Java object implements (Service, Observer, Logger) may
 //     be passed as null, meaning "the default": no hooks, no observer, no logs.
 //     Their methods return error, so a Java exception becomes a Go error.
@@ -26,10 +26,11 @@ import (
 	_ "golang.org/x/mobile/bind" // gomobile needs the bind support package linked in
 )
 
-// Version is the facade's version.
+// Version returns the facade's version, as "0.1.0".
 func Version() string { return "0.1.0" }
 
 // CollectDropped runs the Go garbage collector, so that facade handles whose
-// Java proxies have been collected are stopped. The JVM runtime class of the
-// jar calls it after each Java GC cycle; an app may call it too.
+// Java proxies have been collected are stopped. It blocks for one Go GC
+// cycle (milliseconds). The jar's JVM runtime calls it after each Java GC
+// cycle; an app may call it too, from any thread.
 func CollectDropped() { runtime.GC() }

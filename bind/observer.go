@@ -2,12 +2,15 @@ package nodekit
 
 import "nodekit.dev/nodekit/core/lifecycle"
 
-// Observer receives a Group's lifecycle events one at a time and in order, on
-// a background thread (not always the same one), each as plain values, so an
-// event hands Java no Go object to collect. An exception for a start event
-// (to Starting or Running) aborts the group's start (KindAborted); for other
-// events it is logged. (Java's dev.nodekit.Event.observer(handler) adapts a
-// handler of Event values.)
+// Observer receives a Group's lifecycle events: onEvent() is called one event
+// at a time and in order, on a background thread owned by Go (not always the
+// same one, never the caller's), with the event's fields as plain values, so
+// an event hands Java no Go object to collect. It may hold up the group while
+// it runs, so it should return quickly. It may call the group's stop() or
+// requestStop() (stop() then returns KindCalledFromCallback at once). An
+// exception for a start event (to Starting or Running) aborts the group's
+// start (KindAborted); for other events it is logged. In Java,
+// dev.nodekit.Event.observer(handler) adapts a handler of Event values.
 type Observer interface {
 	// OnEvent receives one state transition: the service's name, the State*
 	// it left and entered, how long it was in from, the cause and its Kind*

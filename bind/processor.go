@@ -13,48 +13,66 @@ import (
 	"nodekit.dev/nodekit/core/store"
 )
 
-// KindPersist is the Result kind of a processor that stopped because its
-// persister failed (an exception from Persister.persist).
+// KindPersist: the processor stopped because its Persister failed
+// (persist() threw); message() has the exception's text.
 const KindPersist = 9
 
 // Persister stores the processor's state. Implement it in Java, or use a
-// FilePersister. An exception stops the processor with KindPersist. An empty
-// state arrives as null (gomobile passes empty byte arrays as null).
+// FilePersister. persist() is called on the processor's background thread
+// (never the caller's, never two calls at once), after updateState() and
+// once more on stop; it may block (fsync), which delays the next events and
+// counts against the stop timeout. An exception stops the processor with
+// KindPersist. An empty state arrives as null (gomobile passes an empty
+// byte[] as null).
 type Persister interface {
 	Persist(key string, data []byte) error
 }
 
-// EventHandler receives the events submitted to a processor, one at a time and
-// in order, on a background thread (not always the same one). An exception
-// means "not handled yet":
-// the same event is offered again later, after a backoff, before any later
-// event. Pass null to drop events.
+// EventHandler receives the events submitted to a processor. handleEvent()
+// is called one event at a time and in submit() order, on a background
+// thread owned by Go (never the caller's, not always the same one, never two
+// at once). It may call submit(), updateState() and requestStop() on its
+// processor; stop() and join() from it return KindCalledFromCallback at once.
+// An exception means "not handled yet": the same event is offered again
+// later, after a backoff, before any later event. An empty byte[] arrives as
+// null. Pass null instead of a handler to drop events.
 type EventHandler interface {
 	HandleEvent(event []byte) error
 }
 
 // TimerCallback is a periodic callback of a processor (see
-// ProcessorConfig.addTimer). An exception is logged and counted.
+// ProcessorConfig.addTimer). fire() runs on the processor's background
+// thread, between events (never at the same time as the EventHandler), with
+// the current time in Unix milliseconds; a slow fire() delays events. An
+// exception is logged and counted (ProcessorCounters.getTimerFailures); the
+// timer keeps firing.
 type TimerCallback interface {
 	Fire(nowUnixMillis int64) error
 }
 
-// ProcessorConfig configures StartProcessor; zero fields keep the defaults.
+// ProcessorConfig configures Nodekit.startProcessor: set its fields with the
+// generated setters (setStopTimeoutMillis, ...); a field left at 0 (or null)
+// keeps its default. Not thread-safe: fill it in on one thread, then start.
+// The processor copies what it needs, so a later change has no effect.
 type ProcessorConfig struct {
 	StateKey              string // key of the state in the persister; default "state"
 	RetryBackoffMillis    int64  // first delay before a refused event comes again; default 100
 	MaxRetryBackoffMillis int64  // default 10000
 	StopTimeoutMillis     int64  // bound on stop(), final persist included; default 10000
 	// InitialState is the state the processor starts from, as loaded (for
-	// instance with FilePersister.load): it is not persisted until it changes.
+	// instance with FilePersister.load); null for none. It is not persisted
+	// until updateState() changes it.
 	InitialState []byte
 	timers       []processor.Timer
 }
 
-// NewProcessorConfig returns a config with every field at its default.
+// NewProcessorConfig returns a config with every field at its default (Java:
+// new ProcessorConfig() is the same).
 func NewProcessorConfig() *ProcessorConfig { return &ProcessorConfig{} }
 
-// AddTimer adds a periodic callback, first fired intervalMillis after start.
+// AddTimer adds a periodic callback, first fired intervalMillis after start,
+// then every intervalMillis. It throws a NodekitException if callback is null
+// or intervalMillis is not positive; name appears in logs.
 func (c *ProcessorConfig) AddTimer(name string, intervalMillis int64, callback TimerCallback) error {
 	if callback == nil || intervalMillis <= 0 {
 		return fmt.Errorf("timer %q: need a callback and a positive interval (got %d ms)", name, intervalMillis)
@@ -64,8 +82,13 @@ func (c *ProcessorConfig) AddTimer(name string, intervalMillis int64, callback T
 	return nil
 }
 
-// Processor is a running background processor: see core/processor. Submit
-// events, hand it new state snapshots, read its counters, and stop() it.
+// Processor is a running background processor, from Nodekit.startProcessor:
+// one loop on a background thread that hands submitted events to the
+// handler, persists the state when updateState() changed it, fires the
+// timers, and persists a last time on stop. Every method may be called from
+// any thread. submit() and updateState() never block; join(), stop() and
+// close() block until it has stopped. Use it in try-with-resources, or call
+// stop(). A Processor dropped without stop() is stopped when it is collected.
 type Processor struct {
 	*proc // what a cleanup may stop: goroutines never hold *Processor itself
 }
@@ -105,8 +128,9 @@ func (j javaLoop) Run(ctx context.Context) error { return j.p.Run(ctx) }
 // Activity names what the loop is busy with, for stop-timeout errors.
 func (j javaLoop) Activity() string { return j.p.Activity() }
 
-// StartProcessor starts a processor. config, persister, handler and logger may
-// all be null: defaults, no persistence, events dropped, no logs.
+// StartProcessor starts a processor and returns at once, its loop running on
+// a background thread. config, persister, handler and logger may all be
+// null: defaults, no persistence, events dropped, no logs. Any thread.
 func StartProcessor(config *ProcessorConfig, persister Persister, handler EventHandler, logger Logger) (p *Processor, err error) {
 	defer guard(&err)
 	var h processor.Handler
@@ -118,18 +142,20 @@ func StartProcessor(config *ProcessorConfig, persister Persister, handler EventH
 
 // BatchEventHandler receives events in batches: every event pending when the
 // processor wakes, in as few calls as possible (at most 1024 events or 1 MiB
-// per call). One call costs about as much as one EventHandler call, so this is
-// the way to hand a Java handler millions of events per second.
+// per call), on the processor's background thread, as EventHandler does. One
+// call costs about as much as one EventHandler call, so this is the way to
+// hand a Java handler millions of events per second.
 type BatchEventHandler interface {
 	// HandleEvents receives count events packed into data, each as a 4-byte
-	// big-endian length followed by its bytes (Kotlin: unpackEvents). It
-	// returns how many, from the first, it handled; the rest come again
+	// big-endian length followed by its bytes (EventBatch.unpack; Kotlin:
+	// unpackEvents). data is only valid during the call: copy what you keep.
+	// It returns how many, from the first, it handled; the rest come again
 	// later, after the backoff and before later events. An exception means
 	// none was handled.
 	HandleEvents(data []byte, count int) (int, error)
 }
 
-// StartBatchProcessor is StartProcessor with a BatchEventHandler.
+// StartBatchProcessor is startProcessor with a BatchEventHandler.
 func StartBatchProcessor(config *ProcessorConfig, persister Persister, handler BatchEventHandler, logger Logger) (p *Processor, err error) {
 	defer guard(&err)
 	var h processor.Handler
@@ -228,9 +254,12 @@ func (p *Processor) running(op string) (*procLive, error) {
 	return live, nil
 }
 
-// Submit queues a copy of event and wakes the processor. It throws if the
-// processor has ended (the event would never be handled). Note that gomobile
-// turns an empty byte[] into null: the handler then receives null.
+// Submit queues a copy of event and wakes the processor; it returns at once
+// (the queue is unbounded) and the handler gets the event later, on the
+// processor's thread. Any thread, including the handler's own. It throws a
+// NodekitException (KindIllegalState) if the processor has ended or is
+// ending: the event would never be handled. gomobile turns an empty byte[]
+// into null: the handler then receives null.
 func (p *Processor) Submit(event []byte) (err error) {
 	defer guard(&err)
 	pc, err := p.running("submit")
@@ -244,9 +273,11 @@ func (p *Processor) Submit(event []byte) (err error) {
 }
 
 // SubmitBatch queues count events packed into data as a BatchEventHandler
-// receives them (each a 4-byte big-endian length, then its bytes; Kotlin:
-// packEvents) with one call instead of count. It throws, queueing nothing, if
-// data does not hold exactly count events or the processor has ended.
+// receives them (each a 4-byte big-endian length, then its bytes;
+// EventBatch.pack; Kotlin: packEvents) with one call instead of count. It
+// returns at once, as submit() does. It throws a NodekitException, queueing
+// nothing, if data does not hold exactly count events (KindFailed) or the
+// processor has ended (KindIllegalState).
 func (p *Processor) SubmitBatch(data []byte, count int) (err error) {
 	defer guard(&err)
 	pc, err := p.running("submit batch")
@@ -273,8 +304,10 @@ func (p *Processor) SubmitBatch(data []byte, count int) (err error) {
 }
 
 // UpdateState replaces the state with a copy of snapshot and marks it dirty:
-// the processor persists it on its next pass, and on stop at the latest. It
-// throws if the processor has ended.
+// the processor persists it on its next pass, and on stop at the latest
+// (only the latest snapshot is persisted). It returns at once; any thread.
+// It throws a NodekitException (KindIllegalState) if the processor has
+// ended.
 func (p *Processor) UpdateState(snapshot []byte) (err error) {
 	defer guard(&err)
 	pc, err := p.running("update state")
@@ -285,7 +318,10 @@ func (p *Processor) UpdateState(snapshot []byte) (err error) {
 	return nil
 }
 
-// Join blocks until the processor has stopped and returns the outcome.
+// Join blocks the calling thread until the processor has stopped, for as
+// long as it runs, and returns the outcome (the same Result as stop()); it
+// never throws. From inside one of the processor's own callbacks it returns
+// KindCalledFromCallback at once. Use joinAsync not to block.
 func (p *Processor) Join() (res *Result) {
 	defer guardResult(&res)
 	live, end, err := p.core()
@@ -302,10 +338,14 @@ func (p *Processor) Join() (res *Result) {
 }
 
 // Stop stops the processor after a final persist (if the state changed) and
-// returns the outcome, the same as Join: every event submitted before is
-// handled first, or the Result is KindUnhandled and Unhandled returns what
-// was left. Idempotent and safe from any thread; from inside one of its
-// callbacks it requests the stop and returns KindCalledFromCallback at once.
+// returns the outcome, the same Result as join(); it never throws. Every
+// event submitted before is handled first, or the Result is KindUnhandled and
+// unhandled() returns what was left. It blocks until the processor has
+// stopped, at most ProcessorConfig's stop timeout (then KindStopTimeout).
+// Idempotent (every call returns the same Result) and safe from any thread;
+// from inside one of its callbacks it requests the stop and returns
+// KindCalledFromCallback at once. Other kinds: KindOK, KindPersist (the
+// persister threw), KindPanic. Use stopAsync not to block.
 func (p *Processor) Stop() (res *Result) {
 	defer guardResult(&res)
 	live, end, err := p.core()
@@ -323,7 +363,7 @@ func (p *Processor) Stop() (res *Result) {
 
 // RequestStop starts the stop (as stop() does) and returns at once, from
 // any thread and from inside the processor's own callbacks; join() gives
-// the outcome. Idempotent.
+// the outcome. Idempotent; never throws.
 func (p *Processor) RequestStop() {
 	if live, _, err := p.core(); err == nil && live != nil {
 		live.h.RequestStop()
@@ -332,7 +372,7 @@ func (p *Processor) RequestStop() {
 
 // UnhandledCount returns how many events the processor had accepted but not
 // handled when it stopped (0 while it runs): a stop whose Result is
-// KindUnhandled left that many, and Unhandled returns them.
+// KindUnhandled left that many, and unhandled() returns them. Never blocks.
 func (p *Processor) UnhandledCount() int {
 	if _, end, err := p.core(); err == nil && end != nil {
 		return len(end.unhandled)
@@ -342,8 +382,9 @@ func (p *Processor) UnhandledCount() int {
 
 // Unhandled returns, once the processor has stopped, the events it had
 // accepted but not handled, in order, packed as a BatchEventHandler receives
-// them (EventBatch.unpack); null if there are none. Submit them to a new
-// processor to handle them after all.
+// them (EventBatch.unpack); null if there are none or it still runs. Submit
+// them to a new processor (submitBatch) to handle them after all. Never
+// blocks.
 func (p *Processor) Unhandled() []byte {
 	_, end, err := p.core()
 	if err != nil || end == nil || len(end.unhandled) == 0 {
@@ -358,7 +399,8 @@ func (p *Processor) Unhandled() []byte {
 	return buf
 }
 
-// State returns the processor's State* constant (StateNew if not started).
+// State returns the processor's State* constant (Nodekit.stateName names
+// it; StateNew for a Processor made with new). Never blocks; any thread.
 func (p *Processor) State() int {
 	live, end, err := p.core()
 	switch {
@@ -370,8 +412,9 @@ func (p *Processor) State() int {
 	return int(live.h.State())
 }
 
-// Counters returns a snapshot of the processor's running totals (all zero if
-// not started).
+// Counters returns a new snapshot of the processor's running totals (all
+// zero for a Processor made with new); after the stop, the final totals.
+// Never blocks; any thread.
 func (p *Processor) Counters() *ProcessorCounters {
 	live, end, err := p.core()
 	switch {
@@ -395,7 +438,11 @@ func countersOf(p *processor.Processor) ProcessorCounters {
 	}
 }
 
-// ProcessorCounters is a snapshot of a processor's running totals.
+// ProcessorCounters is a snapshot of a processor's running totals, read with
+// its getters (getEventsHandled(), ...), each a long: loop passes, events
+// handled, handler retries, persists and persist failures, timer fires and
+// timer failures, resumes, and the duration of the last persist in
+// nanoseconds. Changing it changes nothing in the processor.
 type ProcessorCounters struct {
 	Passes, EventsHandled, Retries, Persists, PersistFailures int64
 	TimerFires, TimerFailures, Resumes, LastPersistNanos      int64
@@ -450,14 +497,16 @@ func (j *javaBatchHandler) HandleBatch(events []processor.Event) (int, error) {
 	return done, nil
 }
 
-// FilePersister is the file-system persister of core/store: each key is
-// one file in a directory, written atomically with a checksum. Pass it to
-// StartProcessor as the Persister, and Load the state back on start.
+// FilePersister is a Persister on the file system: each key is one file in
+// a directory, written atomically with a checksum and fsync. Pass it to
+// Nodekit.startProcessor as the Persister, and load() the state back into
+// ProcessorConfig.setInitialState on start. Safe from any thread.
 type FilePersister struct {
 	fp *store.FilesystemPersister
 }
 
-// NewFilePersister opens (creating if needed) the directory dir.
+// NewFilePersister opens the directory dir, creating it if needed; it throws
+// a NodekitException (KindFailed) if it cannot.
 func NewFilePersister(dir string) (*FilePersister, error) {
 	fp, err := store.NewFilesystemPersister(dir)
 	if err != nil {
@@ -466,12 +515,14 @@ func NewFilePersister(dir string) (*FilePersister, error) {
 	return &FilePersister{fp: fp}, nil
 }
 
-// Persist writes data under key atomically.
+// Persist writes data under key atomically and durably; it blocks for the
+// write and fsync, and throws on an I/O error.
 func (f *FilePersister) Persist(key string, data []byte) error { return f.fp.Persist(key, data) }
 
 // Load returns the data last persisted under key, or null if there is none
-// (or if it was empty: gomobile passes empty byte arrays as null). A corrupt
-// or truncated file throws; it is never treated as empty.
+// (or if it was empty: gomobile passes an empty byte[] as null). It blocks
+// for the read. A corrupt or truncated file throws a NodekitException
+// (KindFailed); it is never treated as empty.
 func (f *FilePersister) Load(key string) ([]byte, error) {
 	data, err := f.fp.Load(key)
 	if isNotExist(err) {

@@ -10,22 +10,44 @@ import (
 	"nodekit.dev/nodekit/core/processor"
 )
 
-// Error kinds: the stable integer in a Result, one per kind of outcome. New
-// kinds are only ever appended.
+// Result kinds: the stable integer that Result.kind() returns and that
+// NodekitException.kind() carries, one per kind of outcome (Nodekit.kindName
+// gives its name). New kinds are only ever appended, so a number never
+// changes meaning; treat a number you do not know as KindFailed.
 const (
-	KindOK              = 0 // success
-	KindFailed          = 1 // a service (or hook) failed; the message says how
-	KindPanic           = 2 // a panic was recovered; the message has the stack
-	KindStartTimeout    = 3 // a service was not ready within its start timeout
-	KindStopTimeout     = 4 // something did not stop within its stop timeout; the message names it
-	KindCanceled        = 5 // the operation was cancelled
-	KindAborted         = 6 // an observer refused a start event
-	KindTooManyRestarts = 7 // a service failed more often than its restart policy allows
-	KindIllegalState    = 8 // the call does not fit the object's state (e.g. started twice)
+	// KindOK: success; Result.isOk() is true and message() is "".
+	KindOK = 0
+	// KindFailed: a service, hook or callback failed (a Java exception or a
+	// Go error); message() is its text. Also the kind of any failure that
+	// has no kind of its own.
+	KindFailed = 1
+	// KindPanic: a Go panic was recovered (in nodekit or in a Go service);
+	// message() has the stack. The JVM was not harmed.
+	KindPanic = 2
+	// KindStartTimeout: a service (or a worker) was not ready within its
+	// start timeout.
+	KindStartTimeout = 3
+	// KindStopTimeout: something did not stop within its stop timeout (a
+	// callback that does not return, say); message() names what it was
+	// busy with. stop() returned at the timeout instead of blocking on.
+	KindStopTimeout = 4
+	// KindCanceled: the operation was cancelled before it completed.
+	KindCanceled = 5
+	// KindAborted: an Observer threw from a start event, refusing the start.
+	KindAborted = 6
+	// KindTooManyRestarts: a service failed more often than its restart
+	// policy allows, and was given up on.
+	KindTooManyRestarts = 7
+	// KindIllegalState: the call does not fit the object's state: started
+	// twice, a duplicate name, a method of an object made with `new` instead
+	// of its factory, submit() after the processor ended.
+	KindIllegalState = 8
 )
 
-// Result is the outcome of join() or stop(): isOk(), a Kind* constant and the
-// error message ("" when ok).
+// Result is the outcome of join(), stop() and their async forms: isOk(),
+// kind() (a Kind* constant) and message() ("" when ok). It is immutable and
+// safe to share between threads. join() and stop() return it instead of
+// throwing; close() turns a non-ok Result into a NodekitException.
 type Result struct {
 	kind    int
 	message string
@@ -42,16 +64,17 @@ func resultOf(err error) *Result {
 	return &Result{kind: kindOf(err), message: err.Error()}
 }
 
-// IsOk reports whether the operation succeeded.
+// IsOk returns true if the operation succeeded (kind() is KindOK).
 func (r *Result) IsOk() bool { return r.kind == KindOK }
 
-// Kind returns one of the Kind* constants.
+// Kind returns one of the Kind* constants (a long in Java; compare it
+// with Nodekit.KindStopTimeout and so on, or name it with Nodekit.kindName).
 func (r *Result) Kind() int { return r.kind }
 
-// Message returns the error message, or "" when ok.
+// Message returns the error message, or "" (never null) when ok.
 func (r *Result) Message() string { return r.message }
 
-// String returns "ok" or "kind N: message" (Java's toString).
+// String is Java's toString(): "ok", or "kind N: message".
 func (r *Result) String() string {
 	if r.IsOk() {
 		return "ok"

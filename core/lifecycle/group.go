@@ -26,8 +26,9 @@ import (
 //
 // How it runs (group.go): the goroutine of Run only supervises. The start is a
 // relay: the service that becomes ready (in its call to Ready) launches the
-// next one, and the stop is one too: the service whose Run returns cancels
-// the one before it. All of it happens under one mutex of the run, so events
+// next one, and the last one to become ready makes the group running (or
+// asks the observers to acknowledge the start), and the stop is one too: the
+// service whose Run returns cancels the one before it. All of it happens under one mutex of the run, so events
 // stay in order; the supervising goroutine wakes only for what needs a
 // decision (a failure, the context's cancellation, an observer's refusal, a
 // due restart; under a Handle the stop relay begins on the goroutine that asks
@@ -198,7 +199,7 @@ type run struct {
 	watch      clock.Timer // the phase's watchdog, armed for watchAt
 	watchAt    time.Time
 	watchOn    bool
-	awaiting   bool        // started: the observers' acknowledgement was asked for
+	readyDue   bool        // the relay made the group running: Ready(ctx) once r.mu is released (see unlock)
 	restarts   clock.Timer // armed for the earliest pending restart
 	disp       *dispatcher // made on the first event for an observer
 	events     []Event     // not yet handed to the dispatcher: see flush
@@ -211,10 +212,23 @@ type run struct {
 // cause (a *ServiceError, *AbortError or *TimeoutError) with any failures and
 // stop timeouts of the stop that followed.
 func (g *Group) Run(ctx context.Context) error {
+	r, err := g.begin(ctx)
+	if err != nil {
+		return err
+	}
+	r.supervise()
+	return r.result()
+}
+
+// begin is the part of Run before the supervision: it launches the first
+// services (the start relay goes on on their goroutines) and returns at once.
+// It calls no user code, so Start calls it on the caller's goroutine and
+// leaves only supervise and result to the Handle's.
+func (g *Group) begin(ctx context.Context) (*run, error) {
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()
-		return ErrAlreadyStarted
+		return nil, ErrAlreadyStarted
 	}
 	g.started = true
 	entries := g.entries
@@ -231,16 +245,19 @@ func (g *Group) Run(ctx context.Context) error {
 		e.since = now
 	}
 	r.advance(now)
-	r.flush()
-	r.mu.Unlock()
+	r.unlock()
 	// Run by a Handle: its stop begins on the goroutine that asks for it, and
 	// the supervisor need not wake for the cancellation.
 	if h, ok := ctx.Value(cancelKey{}).(*Handle); ok {
 		r.told = h.notifyCancel(r.cancelled)
 	}
+	return r, nil
+}
 
-	r.supervise()
-
+// result is the outcome of a run that has stopped. It is a function of its
+// own, like supervise, so that Run's frame stays small: the relay's first
+// steps run on Run's goroutine, which then need not grow its stack.
+func (r *run) result() error {
 	r.mu.Lock()
 	err := r.cause
 	errs := r.stopErrs
@@ -282,11 +299,6 @@ func (r *run) supervise() {
 		if r.phase < phaseStopping && (r.cause != nil || r.ctx.Err() != nil) {
 			r.beginStop()
 		}
-		running := false
-		if r.phase == phaseStarted && !r.awaiting && !r.awaitObservers() && r.cause == nil {
-			r.phase, running = phaseRunning, true
-			r.stopWatch()
-		}
 		if r.phase == phaseStopped {
 			r.flush()
 			r.mu.Unlock()
@@ -302,10 +314,6 @@ func (r *run) supervise() {
 		}
 		phase := r.phase
 		r.mu.Unlock()
-		if running {
-			Ready(r.ctx)
-			continue
-		}
 		var cancelled <-chan struct{} // until the stop begins, unless told
 		if phase < phaseStopping && !r.told {
 			cancelled = r.ctx.Done()
@@ -342,10 +350,14 @@ func (r *run) cancelled() {
 func (r *run) advance(now time.Time) {
 	for r.phase == phaseStarting && r.cause == nil && r.ctx.Err() == nil {
 		if r.next == len(r.entries) {
+			// The last service runs: the relay itself makes the group running,
+			// or asks the observers to acknowledge the start first.
 			r.waiting = nil
 			r.phase = phaseStarted
 			r.stopWatch()
-			r.poke()
+			if !r.awaitObservers() {
+				r.phase, r.readyDue = phaseRunning, true
+			}
 			return
 		}
 		e := r.entries[r.next]
@@ -384,15 +396,27 @@ func (r *run) invoke(e *entry, gen int, ctx *serviceCtx) {
 	err := Protect(func() error { return e.svc.Run(ctx) })
 	r.mu.Lock()
 	r.exited(e, gen, err)
+	r.unlock()
+}
+
+// unlock hands the gathered events to the dispatcher, releases r.mu and, if
+// the relay has just made the group running, reports it (Ready on the
+// group's own context, which may take a parent group's mutex: hence after).
+func (r *run) unlock() {
 	r.flush()
+	due := r.readyDue
+	r.readyDue = false
 	r.mu.Unlock()
+	if due {
+		Ready(r.ctx)
+	}
 }
 
 // ready is called (through Ready, on the service's goroutine) when invocation
 // gen of e reports ready; the relay launches the next service.
 func (r *run) ready(e *entry, gen int) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.unlock()
 	if gen != e.gen || State(e.state.Load()) != Starting {
 		return
 	}
@@ -403,7 +427,6 @@ func (r *run) ready(e *entry, gen int) {
 		r.next++
 		r.advance(now)
 	}
-	r.flush()
 }
 
 // exited records the end of invocation gen of e and moves the relays on.
@@ -551,7 +574,6 @@ func (r *run) leaveBehind(e *entry, err error, now time.Time) {
 // is the start's outcome, and arms the watchdog for the observer timeout. It
 // reports false if there is nothing to wait for.
 func (r *run) awaitObservers() bool {
-	r.awaiting = true
 	r.flush()
 	if r.disp == nil || !r.disp.barrier(r.acknowledged) {
 		return false
@@ -617,6 +639,12 @@ func (r *run) stopNext(now time.Time) {
 	r.stopping = nil
 	r.phase = phaseStopped
 	r.stopWatch()
+	// No event follows: the dispatcher may finish now, while the
+	// supervisor wakes (closeDispatcher then waits for it).
+	r.flush()
+	if r.disp != nil {
+		r.disp.close()
+	}
 	r.poke()
 }
 
@@ -676,7 +704,7 @@ func (r *run) closeDispatcher() error {
 		return nil
 	}
 	d.close()
-	if overran {
+	if overran || closed(d.done) {
 		return nil // it exits once the observer returns; the start error names it
 	}
 	t := r.clock.NewTimer(max(deadline.Sub(r.now()), 0))

@@ -53,7 +53,9 @@ type Handle struct {
 	cancelledOnce                   bool
 }
 
-// Start runs svc in a new goroutine and returns its Handle at once.
+// Start runs svc in a new goroutine and returns its Handle at once (for a
+// Group, the launch of its first service happens before Start returns, on
+// the caller's goroutine; the new goroutine supervises the group).
 //
 // The service is Starting until it counts as running (see Service), then
 // Running; Stop or the end of Run takes it to Stopped, or to Failed with the
@@ -102,8 +104,25 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		h.startTimer = time.AfterFunc(startTimeout, func() { h.startOverrun(startTimeout) })
 		h.mu.Unlock()
 	}
+	// A Group's first steps run here (they call no user code); the new
+	// goroutine only supervises it: one hand-off less per start.
+	var gr *run
+	var gerr error
+	g, isGroup := svc.(*Group)
+	if isGroup {
+		gr, gerr = g.begin(ctx)
+	}
 	go func() {
-		err := Protect(func() error { return svc.Run(ctx) })
+		err := Protect(func() error {
+			switch {
+			case !isGroup:
+				return svc.Run(ctx)
+			case gerr != nil:
+				return gerr
+			}
+			gr.supervise()
+			return gr.result()
+		})
 		if h.stopAsked.Load() && errors.Is(err, context.Canceled) {
 			err = nil
 		}

@@ -61,20 +61,32 @@ func allReachTarget(nodes []*Node, target int) bool {
 	return true
 }
 
+// networkLimits gives a node slots outbound peers and room for twice as
+// many inbound: a node that every other node dialed could otherwise not
+// reach its own outbound target.
+func networkLimits(slots int) func(*Settings) {
+	return func(s *Settings) { s.OutboundSlots, s.MaxInbound = slots, 2*slots }
+}
+
+// startNetwork starts a seed (nodes[0]) and size-1 nodes that know only the
+// seed, each with networkLimits(slots).
+func startNetwork(t *testing.T, size, slots int) ([]*Node, []*inbox) {
+	t.Helper()
+	seed, seedBox := startNode(t, testSettings(networkLimits(slots)))
+	nodes, boxes := []*Node{seed}, []*inbox{seedBox}
+	for range size - 1 {
+		n, b := startNode(t, testSettings(networkLimits(slots), func(s *Settings) { s.Seeds = []string{addrOf(t, seed)} }))
+		nodes, boxes = append(nodes, n), append(boxes, b)
+	}
+	return nodes, boxes
+}
+
 func TestThirtyNodesFromOneSeedConvergeAndBroadcastOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("30 nodes")
 	}
 	const size, slots = 30, 4
-	// MaxInbound leaves every node room for its own outbound peers: a node
-	// that every other node dialed could not reach its target.
-	limits := func(s *Settings) { s.OutboundSlots, s.MaxInbound = slots, 2*slots }
-	seed, seedBox := startNode(t, testSettings(limits))
-	nodes, boxes := []*Node{seed}, []*inbox{seedBox}
-	for range size - 1 {
-		n, b := startNode(t, testSettings(limits, func(s *Settings) { s.Seeds = []string{addrOf(t, seed)} }))
-		nodes, boxes = append(nodes, n), append(boxes, b)
-	}
+	nodes, boxes := startNetwork(t, size, slots)
 	eventually(t, "every node reaches its outbound target", 30*time.Second, func() bool {
 		return allReachTarget(nodes, slots) && connected(nodes)
 	}, func() string { return describe(nodes) })
@@ -111,14 +123,10 @@ func TestChurnKeepsTheNetworkConnected(t *testing.T) {
 		t.Skip("churn")
 	}
 	const size, slots = 12, 3
-	limits := func(s *Settings) { s.OutboundSlots, s.MaxInbound = slots, 2*slots }
-	seed, _ := startNode(t, testSettings(limits))
-	seedAddr := addrOf(t, seed)
-	nodes := []*Node{seed}
-	listen := []string{seedAddr}
-	for range size - 1 {
-		n, _ := startNode(t, testSettings(limits, func(s *Settings) { s.Seeds = []string{seedAddr} }))
-		nodes = append(nodes, n)
+	nodes, _ := startNetwork(t, size, slots)
+	seedAddr := addrOf(t, nodes[0])
+	var listen []string
+	for _, n := range nodes {
 		listen = append(listen, addrOf(t, n))
 	}
 	eventually(t, "converged before churn", 20*time.Second, func() bool { return allReachTarget(nodes, slots) && connected(nodes) },
@@ -131,7 +139,7 @@ func TestChurnKeepsTheNetworkConnected(t *testing.T) {
 	for time.Now().Before(end) {
 		i := 1 + rand.IntN(size-1)
 		require.NoError(t, nodes[i].Stop())
-		n, _ := startNode(t, testSettings(limits, func(s *Settings) {
+		n, _ := startNode(t, testSettings(networkLimits(slots), func(s *Settings) {
 			s.Seeds = []string{seedAddr}
 			s.Listen = []string{listen[i]}
 		}))

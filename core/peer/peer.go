@@ -525,11 +525,15 @@ func (p *Peer) enqueue(ctx context.Context, cmd string, payload []byte, wait boo
 		p.queueFull.Add(1)
 		return newErr(ErrQueueFull, nil, "send %q: %d messages queued", cmd, cap(p.queue))
 	}
+	// A graceful stop (finish) takes sendMu exclusively while the queue may
+	// be full: a sender waiting here lets go of it when the stop begins.
 	select {
 	case p.queue <- m:
 		return nil
 	case <-p.quit:
 		return newErr(ErrDisconnected, p.Err(), "send %q", cmd)
+	case <-p.stopping:
+		return newErr(ErrDisconnected, p.stopCause, "send %q: the peer is stopping", cmd)
 	case <-ctx.Done():
 		return newErr(ErrCanceled, context.Cause(ctx), "send %q", cmd)
 	}
@@ -548,6 +552,9 @@ func (p *Peer) Flush(ctx context.Context) error {
 	select {
 	case p.queue <- m:
 	case <-p.quit:
+	case <-p.stopping: // as in enqueue: never hold sendMu against finish
+		p.sendMu.RUnlock()
+		return newErr(ErrDisconnected, p.stopCause, "flush: the peer is stopping")
 	case <-ctx.Done():
 		p.sendMu.RUnlock()
 		return newErr(ErrCanceled, context.Cause(ctx), "flush")

@@ -11,7 +11,6 @@
 import dev.nodekit.Group
 import dev.nodekit.NodekitException
 import dev.nodekit.Service
-import dev.nodekit.State
 import dev.nodekit.awaitStop
 import dev.nodekit.events
 import dev.nodekit.orThrow
@@ -36,8 +35,7 @@ fun main() = runBlocking {
             val printer = launch {      // completes once the group has stopped
                 events.collect { e ->
                     val error = if (e.error.isEmpty()) "" else " (${e.error})"
-                    println("event: %-7s %s -> %s after %.1f ms%s".format(
-                        e.service, State.of(e.from), State.of(e.to), e.durationNanos / 1e6, error))
+                    println("event: %-7s %s -> %s after %s%s".format(e.service, e.from, e.to, e.duration, error))
                 }
             }
             group.add("storage", chatty("storage")) // started first, stopped last

@@ -14,6 +14,7 @@ import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlin.coroutines.resume
 import kotlin.time.Duration
+import kotlin.time.Duration.Companion.nanoseconds
 
 // Why awaitJoin/awaitStop and not join/stop: Kotlin always calls a member
 // function over an extension of the same name, so `suspend fun Group.stop()`
@@ -60,6 +61,23 @@ private suspend inline fun awaitResult(crossinline start: (ResultCallback) -> Pe
     }
 
 /**
+ * One state transition of one service of a Group, as [Group.events] gives it:
+ * plain Kotlin values (no Go object per event).
+ */
+data class LifecycleEvent(
+    val service: String,
+    val from: State,
+    val to: State,
+    /** How long the service was in [from]. */
+    val duration: Duration,
+    /** The cause when [to] is State.FAILED, else "". */
+    val error: String,
+    /** The cause's kind; Kind.OK when [error] is "". */
+    val errorKind: Kind,
+    val atUnixNanos: Long,
+)
+
+/**
  * The group's lifecycle events from now on, as a Flow that completes once the
  * group has stopped (after its last event). Call it before start() to see the
  * start events: the observer is registered by this call, not by collect.
@@ -71,16 +89,16 @@ private suspend inline fun awaitResult(crossinline start: (ResultCallback) -> Pe
  * Higher [priority] observers see start events first and stop events last.
  * A group stopped without ever being started gives a Flow that never completes.
  */
-fun Group.events(priority: Long = 0): Flow<Event> {
-    val channel = Channel<Event>(Channel.UNLIMITED)
+fun Group.events(priority: Long = 0): Flow<LifecycleEvent> {
+    val channel = Channel<LifecycleEvent>(Channel.UNLIMITED)
     var watching = false // only touched by the observer, which Go calls one event at a time
-    observe(priority, Event.observer { e ->
-        channel.trySend(e)
+    observe(priority) { service, from, to, nanos, error, kind, at ->
+        channel.trySend(LifecycleEvent(service, State.of(from), State.of(to), nanos.nanoseconds, error, Kind.of(kind), at))
         if (!watching) { // the group has started: its end can now be awaited
             watching = true
             joinAsync { channel.close() }
         }
-    })
+    }
     return channel.consumeAsFlow()
 }
 

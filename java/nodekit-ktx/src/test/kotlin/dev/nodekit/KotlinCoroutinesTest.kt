@@ -78,11 +78,11 @@ class KotlinCoroutinesTest {
         g.add("a", service())
         g.add("b", service())
         val events = g.events() // registered now, before start()
-        val seen = async { events.map { it.label }.toList() }
+        val seen = async { events.map { "${it.service}:${it.to}" }.toList() }
         g.start().orThrow()
         assertTrue(g.awaitStop().isOk)
         assertEquals(
-            listOf("a:Starting", "a:Running", "b:Starting", "b:Running", "b:Stopping", "b:Stopped", "a:Stopping", "a:Stopped"),
+            listOf("a:STARTING", "a:RUNNING", "b:STARTING", "b:RUNNING", "b:STOPPING", "b:STOPPED", "a:STOPPING", "a:STOPPED"),
             seen.await(),
         )
     }
