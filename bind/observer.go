@@ -10,6 +10,8 @@ import "nodekit.dev/nodekit/core/lifecycle"
 // start event (to Starting or Running) aborts the group's start
 // (KindAborted); for other events it is logged.
 type Observer interface {
+	// OnEvent receives one event, on a Go thread, in order. An exception
+	// for a start event aborts the group's start (KindAborted).
 	OnEvent(e *Event) error
 }
 

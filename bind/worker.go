@@ -234,7 +234,10 @@ var errNoWorker = fmt.Errorf("worker not started: use Nodekit.startWorker: %w", 
 // owned by Go, never the caller's; it should return quickly. Exceptions from
 // it are ignored.
 type TaskCallback interface {
+	// OnProgress receives one progress update the task sent, in order,
+	// before onResult.
 	OnProgress(update []byte) error
+	// OnResult receives the task's TaskResult (never null), exactly once.
 	OnResult(result *TaskResult) error
 }
 
