@@ -40,7 +40,12 @@ const (
 // group.join() return KindCalledFromCallback at once. Pass null for a service
 // with no hooks.
 type Service interface {
+	// Start brings the service up and returns once it is running; it runs
+	// on a Go thread and may block up to the start timeout. An exception
+	// fails the service (and the group's start).
 	Start() error
+	// Stop brings the service down; it runs on a Go thread, once, after a
+	// start() that succeeded, and may block up to the stop timeout.
 	Stop() error
 }
 

@@ -12,7 +12,9 @@ import "nodekit.dev/nodekit/core/lifecycle"
 // start (KindAborted); for other events it is logged. In Java,
 // dev.nodekit.Event.observer(handler) adapts a handler of Event values.
 type Observer interface {
-	// OnEvent receives one state transition: the service's name, the State*
+	// OnEvent receives one event, on a Go thread, in order; an exception
+	// for a start event aborts the group's start (KindAborted). Its
+	// arguments are one state transition: the service's name, the State*
 	// it left and entered, how long it was in from, the cause and its Kind*
 	// when to is StateFailed ("" and KindOK otherwise), and when it happened.
 	OnEvent(service string, from, to int, durationNanos int64, err string, errKind int, atUnixNanos int64) error
