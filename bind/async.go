@@ -9,6 +9,7 @@ import "sync"
 // CompletableFuture, to continue elsewhere). It should return quickly. An
 // exception from it is ignored.
 type ResultCallback interface {
+	// OnResult receives the Result (never null), once, on a Go thread.
 	OnResult(r *Result) error
 }
 

@@ -39,7 +39,7 @@ func TestJoinAndStopInsideAHookReturnAtOnceWithTheirKind(t *testing.T) {
 
 func TestRequestStopFromInsideAnObserverAndOutside(t *testing.T) {
 	g := NewGroup()
-	g.Observe(0, observerFunc(func(e *Event) error {
+	g.Observe(0, observerFunc(func(e event) error {
 		if e.To == StateRunning {
 			g.RequestStop()
 		}
@@ -111,9 +111,17 @@ func TestKindAndStateNames(t *testing.T) {
 	assert.Equal(t, "WorkerCrashed", KindName(KindWorkerCrashed))
 }
 
-type observerFunc func(*Event) error
+// event is what an Observer receives, as one value.
+type event struct {
+	Service  string
+	From, To int
+}
 
-func (f observerFunc) OnEvent(e *Event) error { return f(e) }
+type observerFunc func(event) error
+
+func (f observerFunc) OnEvent(service string, from, to int, _ int64, _ string, _ int, _ int64) error {
+	return f(event{service, from, to})
+}
 
 // unpack reads the packed format of BatchEventHandler.
 func unpack(data []byte, count int) ([]string, error) {
@@ -129,7 +137,7 @@ func unpack(data []byte, count int) ([]string, error) {
 	return out, nil
 }
 
-// listenerLog is an EventListener as Java implements it.
+// listenerLog is an Observer as Java implements it, logging every field.
 type listenerLog struct{ c *calls }
 
 func (l listenerLog) OnEvent(service string, from, to int, _ int64, err string, kind int, at int64) error {
@@ -137,12 +145,12 @@ func (l listenerLog) OnEvent(service string, from, to int, _ int64, err string, 
 	return nil
 }
 
-func TestListenerSeesWhatAnObserverSees(t *testing.T) {
+func TestObserverGetsEveryFieldAsPlainValues(t *testing.T) {
 	obs, lis := newCalls(), newCalls()
 	g := NewGroup()
 	g.Observe(0, eventLog{obs})
-	g.Listen(0, listenerLog{lis})
-	g.Listen(0, nil) // ignored
+	g.Observe(0, listenerLog{lis})
+	g.Observe(0, nil) // ignored
 	require.NoError(t, g.Add("a", &hooks{name: "a", log: newCalls(), stopErr: errors.New("boom")}))
 	require.True(t, g.Start().IsOk())
 	g.Stop()
@@ -161,9 +169,9 @@ func (refusingListener) OnEvent(_ string, _, to int, _ int64, _ string, _ int, _
 	return nil
 }
 
-func TestListenerExceptionOnAStartEventAborts(t *testing.T) {
+func TestObserverExceptionOnAStartEventAborts(t *testing.T) {
 	g := NewGroup()
-	g.Listen(0, refusingListener{})
+	g.Observe(0, refusingListener{})
 	require.NoError(t, g.Add("a", nil))
 	assert.Equal(t, KindAborted, g.Start().Kind())
 }

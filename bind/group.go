@@ -11,23 +11,41 @@ import (
 	"nodekit.dev/nodekit/core/lifecycle"
 )
 
-// Service states, as Group.State and Event.From/To report them.
+// States of a service, a Group or a Processor, as state(),
+// serviceState() and Event.getFrom()/getTo() report them (a long in Java;
+// Nodekit.stateName names one).
 const (
-	StateNew      = int(lifecycle.New)
+	// StateNew: made, not started yet.
+	StateNew = int(lifecycle.New)
+	// StateStarting: start() is running and the service is not ready yet.
 	StateStarting = int(lifecycle.Starting)
-	StateRunning  = int(lifecycle.Running)
+	// StateRunning: started and running.
+	StateRunning = int(lifecycle.Running)
+	// StateStopping: stopping; stop hooks are running.
 	StateStopping = int(lifecycle.Stopping)
-	StateStopped  = int(lifecycle.Stopped)
-	StateFailed   = int(lifecycle.Failed)
+	// StateStopped: stopped cleanly.
+	StateStopped = int(lifecycle.Stopped)
+	// StateFailed: ended with an error (the Result says which kind).
+	StateFailed = int(lifecycle.Failed)
 )
 
 // Service is a service written in Java or Kotlin: start() brings it up and
 // returns once it is running; stop() brings it down. An exception from either
-// fails the service, with the exception's message. Both are called on a
-// background thread, start() exactly once and stop() exactly once after a
-// start() that succeeded. Pass null for a service with no hooks.
+// fails the service, with the exception's message (KindFailed). Both are
+// called on a background thread owned by Go, never the caller's: start()
+// exactly once (again on each restart), within its start timeout, and stop()
+// exactly once after a start() that succeeded, within its stop timeout. Both
+// may block that long; a hook that returns later makes the Result
+// KindStartTimeout or KindStopTimeout. From a hook, group.stop() and
+// group.join() return KindCalledFromCallback at once. Pass null for a service
+// with no hooks.
 type Service interface {
+	// Start brings the service up and returns once it is running; it runs
+	// on a Go thread and may block up to the start timeout. An exception
+	// fails the service (and the group's start).
 	Start() error
+	// Stop brings the service down; it runs on a Go thread, once, after a
+	// start() that succeeded, and may block up to the stop timeout.
 	Stop() error
 }
 
@@ -241,15 +259,6 @@ func (g *Group) Observe(priority int, obs Observer) {
 	}
 }
 
-// Listen is Observe for an EventListener: the same events, in the same
-// order and with the same effect of an exception, passed as plain values.
-// A null listener is ignored.
-func (g *Group) Listen(priority int, l EventListener) {
-	if l != nil {
-		g.observe(priority, listenerAdapter{l})
-	}
-}
-
 func (g *Group) observe(priority int, obs lifecycle.Observer) {
 	in, err := g.inner()
 	if err != nil {
@@ -267,8 +276,8 @@ func (g *Group) observe(priority int, obs lifecycle.Observer) {
 	in.g.Observe(priority, obs)
 }
 
-// Start starts the services in order and blocks until all are running (ok)
-// or the start failed (the cause, after the started services were stopped in
+// Start starts the services in order and blocks the calling thread until all
+// are running (ok) or the start failed (the cause, after the started services were stopped in
 // reverse). If stop() is called meanwhile, start() returns KindCanceled. A
 // second call returns KindIllegalState.
 func (g *Group) Start() (res *Result) {
@@ -326,8 +335,10 @@ func (g *group) release(h *lifecycle.Handle) *groupEnd {
 	return end
 }
 
-// Join blocks until the group has stopped and returns its outcome, the same
-// every time. Before start() it returns KindIllegalState at once.
+// Join blocks the calling thread until the group has stopped and returns its
+// outcome, the same every time; it never throws. Before start() it returns
+// KindIllegalState at once; from inside an observer or a hook of this group,
+// KindCalledFromCallback at once.
 func (g *Group) Join() (res *Result) {
 	defer guardResult(&res)
 	in, err := g.inner()
@@ -396,7 +407,7 @@ func (g *Group) RequestStop() {
 	}
 }
 
-// State returns the group's State* constant.
+// State returns the group's State* constant. Never blocks; any thread.
 func (g *Group) State() int {
 	in, err := g.inner()
 	if err != nil {

@@ -82,8 +82,8 @@ func serviceState(t *testing.T, g *Group, name string) int {
 
 type eventLog struct{ c *calls }
 
-func (o eventLog) OnEvent(e *Event) error {
-	o.c.add(e.Service + ":" + StateName(e.To))
+func (o eventLog) OnEvent(service string, _, to int, _ int64, _ string, _ int, _ int64) error {
+	o.c.add(service + ":" + StateName(to))
 	return nil
 }
 
@@ -153,8 +153,8 @@ func TestJoinAndStopBeforeStart(t *testing.T) {
 
 type abortingObserver struct{}
 
-func (abortingObserver) OnEvent(e *Event) error {
-	if e.Service == "b" && e.To == StateRunning {
+func (abortingObserver) OnEvent(service string, _, to int, _ int64, _ string, _ int, _ int64) error {
+	if service == "b" && to == StateRunning {
 		return errors.New("not today")
 	}
 	return nil
@@ -189,8 +189,8 @@ type stopper struct {
 	res chan *Result
 }
 
-func (s stopper) OnEvent(e *Event) error {
-	if e.Service == "a" && e.To == StateRunning {
+func (s stopper) OnEvent(service string, _, to int, _ int64, _ string, _ int, _ int64) error {
+	if service == "a" && to == StateRunning {
 		s.res <- s.g.Stop()
 	}
 	return nil
@@ -274,7 +274,7 @@ func TestLoggerReceivesLines(t *testing.T) {
 
 type panicky struct{}
 
-func (panicky) OnEvent(*Event) error { panic("observer bug") }
+func (panicky) OnEvent(string, int, int, int64, string, int, int64) error { panic("observer bug") }
 
 func TestDroppedGroupIsStoppedWhenCollected(t *testing.T) {
 	c := newCalls()

@@ -88,7 +88,7 @@ func (c *NodeConfig) RegisterMessage(command string, maxSize int, ratePerSecond 
 	return nil
 }
 
-// MessageHandler receives every registered message: handleMessage() is
+// MessageHandler receives every registered message: onMessage() is
 // called on background threads owned by Go (one per peer, so calls for
 // different peers may overlap: it must be thread-safe; calls for one peer
 // come in order), with the sender's peer id, the command and the payload,
@@ -97,6 +97,9 @@ func (c *NodeConfig) RegisterMessage(command string, maxSize int, ratePerSecond 
 // KindCalledFromCallback at once. An exception disconnects that peer. Pass
 // null to drop messages (relayed ones are still forwarded).
 type MessageHandler interface {
+	// OnMessage receives one message from peer peerID (the id that
+	// send() takes). payload is a fresh byte[] that Java owns (null if
+	// empty). An exception disconnects that peer.
 	OnMessage(peerID string, command string, payload []byte) error
 }
 

@@ -25,6 +25,9 @@ const KindPersist = 9
 // KindPersist. An empty state arrives as null (gomobile passes an empty
 // byte[] as null).
 type Persister interface {
+	// Persist stores data under key (ProcessorConfig's stateKey), on the
+	// processor's thread; data is null for an empty state. Throw to report
+	// a failure: the processor stops with KindPersist.
 	Persist(key string, data []byte) error
 }
 
@@ -37,6 +40,8 @@ type Persister interface {
 // later, after a backoff, before any later event. An empty byte[] arrives as
 // null. Pass null instead of a handler to drop events.
 type EventHandler interface {
+	// HandleEvent handles one event (null if it was empty), on the
+	// processor's thread. Throw to have it offered again after the backoff.
 	HandleEvent(event []byte) error
 }
 
@@ -47,6 +52,8 @@ type EventHandler interface {
 // exception is logged and counted (ProcessorCounters.getTimerFailures); the
 // timer keeps firing.
 type TimerCallback interface {
+	// Fire runs one tick, on the processor's thread, with the current time
+	// in Unix milliseconds. An exception is logged and counted.
 	Fire(nowUnixMillis int64) error
 }
 

@@ -143,15 +143,15 @@ func TestEndedGroupsKeepNoJavaReferencePinned(t *testing.T) {
 	runtime.KeepAlive(events)
 }
 
-// keptEvents keeps every Event it receives, as Java does until it collects them.
+// keptEvents keeps every service name it receives, as a Java observer may.
 type keptEvents struct {
 	mu  sync.Mutex
-	all []*Event
+	all []string
 }
 
-func (k *keptEvents) OnEvent(e *Event) error {
+func (k *keptEvents) OnEvent(service string, _, _ int, _ int64, _ string, _ int, _ int64) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.all = append(k.all, e)
+	k.all = append(k.all, service)
 	return nil
 }

@@ -14,16 +14,31 @@ import (
 	"nodekit.dev/nodekit/core/worker"
 )
 
-// Kinds of worker outcomes (see core/worker). They start at 20.
+// Result kinds of workers (Worker.run's NodekitException, TaskResult.kind(),
+// Worker.shutdown()). They start at 20.
 const (
-	KindWorkerCrashed   = 20 // the worker process died while the task ran: see CrashInfoOf / TaskResult.crash()
-	KindTaskFailed      = 21 // the task returned an error; the message is its text
-	KindTaskPanic       = 22 // the task panicked (the worker lives on); the message has the stack
-	KindUnknownTask     = 23 // the worker has no task of that name
-	KindPayloadTooLarge = 24 // an input or output over WorkerConfig.MaxPayloadBytes
-	KindVersionMismatch = 25 // the worker executable is from another build than this library
-	KindWorkerPath      = 26 // the worker executable is missing or not executable
-	KindInvalidArgument = 27 // a configuration value out of range (a pool of size 0, ...)
+	// KindWorkerCrashed: the worker process died while the task ran (a
+	// segfault, os.Exit, a kill): Nodekit.crashInfoOf(e) or
+	// TaskResult.crash() has the details. The JVM is unharmed.
+	KindWorkerCrashed = 20
+	// KindTaskFailed: the task returned an error; message() is its text.
+	KindTaskFailed = 21
+	// KindTaskPanic: the task panicked (the worker lives on); message() has
+	// the stack.
+	KindTaskPanic = 22
+	// KindUnknownTask: the worker has no task of that name.
+	KindUnknownTask = 23
+	// KindPayloadTooLarge: an input or output over
+	// WorkerConfig.getMaxPayloadBytes.
+	KindPayloadTooLarge = 24
+	// KindVersionMismatch: the worker executable is from another build than
+	// this library.
+	KindVersionMismatch = 25
+	// KindWorkerPath: the worker executable is missing or not executable.
+	KindWorkerPath = 26
+	// KindInvalidArgument: a configuration value out of range (a pool of
+	// size 0, ...).
+	KindInvalidArgument = 27
 )
 
 // defaultWorkerStopMS is WorkerConfig.StopTimeoutMillis by default.
@@ -198,8 +213,9 @@ func (w *Worker) Pid() int {
 	return w.pid
 }
 
-// Run runs task with input in the worker and returns its output (null for
-// an empty output). It throws a NodekitException whose kind says what went
+// Run runs task with input in the worker and blocks the calling thread
+// until it returns its output (null for an empty output). Any thread; calls
+// from several threads run at once. It throws a NodekitException whose kind says what went
 // wrong: KindWorkerCrashed (Nodekit.crashInfoOf(e) has the details),
 // KindTaskFailed, KindTaskPanic, KindUnknownTask, KindPayloadTooLarge, or
 // KindIllegalState after shutdown().
@@ -213,11 +229,15 @@ func (w *Worker) Run(task string, input []byte) (out []byte, err error) {
 
 var errNoWorker = fmt.Errorf("worker not started: use Nodekit.startWorker: %w", errIllegalState)
 
-// TaskCallback receives the progress updates and then the result of a
-// runAsync, on a background thread owned by Go. Exceptions from it are
-// ignored.
+// TaskCallback receives the progress updates (onProgress) and then the
+// result (onResult, exactly once) of a runAsync, on a background thread
+// owned by Go, never the caller's; it should return quickly. Exceptions from
+// it are ignored.
 type TaskCallback interface {
+	// OnProgress receives one progress update the task sent, in order,
+	// before onResult.
 	OnProgress(update []byte) error
+	// OnResult receives the task's TaskResult (never null), exactly once.
 	OnResult(result *TaskResult) error
 }
 
@@ -260,8 +280,8 @@ func (h *TaskHandle) Cancel() {
 	}
 }
 
-// Await blocks until the callback has received the result, at most
-// timeoutMillis (0: no bound); it reports whether it has.
+// Await blocks the calling thread until the callback has received the
+// result, at most timeoutMillis (0: no bound); it returns true if it has.
 func (h *TaskHandle) Await(timeoutMillis int64) bool {
 	if h == nil || h.done == nil {
 		return true
@@ -280,8 +300,10 @@ func (h *TaskHandle) Await(timeoutMillis int64) bool {
 	}
 }
 
-// RunAsync runs task without blocking: cb receives the task's progress
-// updates while it runs, then its TaskResult, exactly once. cb may be null.
+// RunAsync runs task without blocking: it returns a TaskHandle at once, and
+// cb receives the task's progress updates while it runs, then its
+// TaskResult, exactly once, on a Go thread. cb may be null. Never throws:
+// failures arrive as the TaskResult's kind.
 func (w *Worker) RunAsync(task string, input []byte, cb TaskCallback) *TaskHandle {
 	// The bytes of a Java array are only valid during the call.
 	input = append([]byte(nil), input...)
@@ -337,7 +359,7 @@ func taskResultOf(out []byte, err error) *TaskResult {
 
 // Shutdown stops the worker (or pool): new tasks fail, pending ones are
 // awaited up to stopTimeoutMillis, then the processes are killed and
-// reaped. It returns the same Result on every call: ok after a clean stop,
+// reaped; it blocks until then. It returns the same Result on every call: ok after a clean stop,
 // KindWorkerCrashed if a worker had died (or was killed at the deadline),
 // KindTooManyRestarts for a failed pool.
 func (w *Worker) Shutdown() (res *Result) {

@@ -7,7 +7,7 @@
 #   scripts/churn-java.sh            100,000 cycles of Group, of Group with an observer
 #                                    and of Processor (sample every 10,000), then
 #                                    1,000,000 events through a Java handler (every 100,000)
-#   scripts/churn-java.sh MODE N [EVERY]   one run (modes: group observed listened processor events refs,
+#   scripts/churn-java.sh MODE N [EVERY]   one run (modes: group observed processor events refs,
 #                                          exit N: how fast child JVMs end after main returns)
 #
 # The output also goes to build/churn-java.txt.
@@ -36,6 +36,5 @@ fi
 	probe observed 100000 10000
 	probe processor 100000 10000
 	probe events 1000000 100000
-	probe listened 100000 10000
 	probe exit 3000
 } | tee "$BUILD/churn-java.txt"

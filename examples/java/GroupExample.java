@@ -40,9 +40,9 @@ public final class GroupExample {
         try (Group group = new Group()) { // close() = stop(), in reverse order
             // Events arrive in order on the observer's own thread, so they may
             // interleave with what the services print.
-            group.observe(0, (Event e) -> System.out.printf("event: %-7s %s -> %s after %.1f ms%s%n",
+            group.observe(0, Event.observer(e -> System.out.printf("event: %-7s %s -> %s after %.1f ms%s%n",
                     e.getService(), State.of(e.getFrom()), State.of(e.getTo()),
-                    e.getDurationNanos() / 1e6, e.getError().isEmpty() ? "" : " (" + e.getError() + ")"));
+                    e.getDurationNanos() / 1e6, e.getError().isEmpty() ? "" : " (" + e.getError() + ")")));
             group.add("storage", new Chatty("storage")); // started first, stopped last
             group.add("network", new Chatty("network"));
             Result started = group.start(); // blocks until both are running

@@ -80,19 +80,19 @@ data class LifecycleEvent(
 /**
  * The group's lifecycle events from now on, as a Flow that completes once the
  * group has stopped (after its last event). Call it before start() to see the
- * start events: the listener is registered by this call, not by collect.
+ * start events: the observer is registered by this call, not by collect.
  *
  * Back-pressure: none towards the group. Events wait in an unbounded buffer
  * until collected (a handful per service start and stop), so a slow collector
  * never delays a service or a stop; add `.conflate()` or `.buffer(n,
  * DROP_OLDEST)` if that matters. One collector only (a second collect throws).
- * Higher [priority] listeners see start events first and stop events last.
+ * Higher [priority] observers see start events first and stop events last.
  * A group stopped without ever being started gives a Flow that never completes.
  */
 fun Group.events(priority: Long = 0): Flow<LifecycleEvent> {
     val channel = Channel<LifecycleEvent>(Channel.UNLIMITED)
-    var watching = false // only touched by the listener, which Go calls one event at a time
-    listen(priority) { service, from, to, nanos, error, kind, at ->
+    var watching = false // only touched by the observer, which Go calls one event at a time
+    observe(priority) { service, from, to, nanos, error, kind, at ->
         channel.trySend(LifecycleEvent(service, State.of(from), State.of(to), nanos.nanoseconds, error, Kind.of(kind), at))
         if (!watching) { // the group has started: its end can now be awaited
             watching = true

@@ -25,7 +25,7 @@ class KotlinCallbackContractTest {
     @Test
     fun requestStopFromAnObserver() {
         val g = Group()
-        g.observe(0) { e -> if (e.to == Nodekit.StateRunning) g.requestStop() }
+        g.observe(0) { _, _, to, _, _, _, _ -> if (to == Nodekit.StateRunning) g.requestStop() }
         g.add("a", service())
         g.start()
         assertTrue(g.join().isOk)

@@ -50,11 +50,11 @@ class CallbackContractTest {
     @Test
     void requestStopFromAnObserverEndsTheGroup() throws Exception {
         Group g = new Group();
-        g.observe(0, e -> {
+        g.observe(0, Event.observer(e -> {
             if (e.getTo() == Nodekit.StateRunning) {
                 g.requestStop();
             }
-        });
+        }));
         g.add("a", null);
         g.start();
         assertTrue(g.join().isOk());
@@ -174,12 +174,12 @@ class CallbackContractTest {
         return m.substring(m.indexOf("java."));
     }
 
-    /** An EventListener gets an observer's events as plain values (no Event object per event). */
+    /** An Observer gets each event's fields as plain values (no Go object per event). */
     @Test
-    void aListenerSeesTheEventsAndCanAbortAStart() throws Exception {
+    void anObserverGetsPlainValuesAndCanAbortAStart() throws Exception {
         BlockingQueue<String> seen = new LinkedBlockingQueue<>();
         Group g = new Group();
-        g.listen(0, (service, from, to, nanos, err, kind, at) ->
+        g.observe(0, (service, from, to, nanos, err, kind, at) ->
                 seen.add(service + " " + Nodekit.stateName(from) + ">" + Nodekit.stateName(to) + " " + Nodekit.kindName(kind)));
         g.add("a", null);
         assertTrue(g.start().isOk());
@@ -192,7 +192,7 @@ class CallbackContractTest {
                 "a Stopping>Stopped OK"), got);
 
         Group refused = new Group();
-        refused.listen(0, (service, from, to, nanos, err, kind, at) -> {
+        refused.observe(0, (service, from, to, nanos, err, kind, at) -> {
             if (to == Nodekit.StateRunning) {
                 throw new IllegalStateException("not today");
             }

@@ -33,7 +33,7 @@ class ObserverTest {
         Group g = new Group();
         // Registered out of priority order on purpose.
         for (long priority : new long[] {20, 200, 100}) {
-            g.observe(priority, e -> seen.add(priority + " " + label(e)));
+            g.observe(priority, Event.observer(e -> seen.add(priority + " " + label(e))));
         }
         g.add("a", null);
         assertTrue(g.start().isOk());
@@ -50,8 +50,8 @@ class ObserverTest {
     void equalPrioritiesKeepRegistrationOrder() throws Exception {
         Recorder seen = new Recorder();
         Group g = new Group();
-        g.observe(1, e -> seen.add("first " + label(e)));
-        g.observe(1, e -> seen.add("second " + label(e)));
+        g.observe(1, Event.observer(e -> seen.add("first " + label(e))));
+        g.observe(1, Event.observer(e -> seen.add("second " + label(e))));
         g.add("a", null);
         assertTrue(g.start().isOk());
         assertTrue(g.stop().isOk());
@@ -70,7 +70,7 @@ class ObserverTest {
         List<Thread> threads = new ArrayList<>();
         Thread testThread = Thread.currentThread();
         Group g = new Group();
-        g.observe(0, e -> {
+        g.observe(0, Event.observer(e -> {
             if (inFlight.incrementAndGet() != 1) {
                 overlaps.incrementAndGet();
             }
@@ -82,7 +82,7 @@ class ObserverTest {
                 done.add("done");
             }
             inFlight.decrementAndGet();
-        });
+        }));
         for (String n : List.of("a", "b", "c")) {
             g.add(n, null);
         }
@@ -124,11 +124,11 @@ class ObserverTest {
     void aFailedServiceEventCarriesTheErrorAndItsKind() throws Exception {
         BlockingQueue<Event> failed = new LinkedBlockingQueue<>();
         Group g = new Group();
-        g.observe(0, e -> {
+        g.observe(0, Event.observer(e -> {
             if (e.getTo() == Nodekit.StateFailed) {
                 failed.add(e);
             }
-        });
+        }));
         RecordingService s = new RecordingService("db", new Recorder());
         s.startFailure = new IOException("no disk");
         g.add("db", s);
@@ -149,13 +149,13 @@ class ObserverTest {
         Recorder calls = new Recorder();
         Group g = new Group();
         g.setLogger(log);
-        g.observe(200, e -> seen.add("200 " + label(e)));
-        g.observe(100, e -> {
+        g.observe(200, Event.observer(e -> seen.add("200 " + label(e))));
+        g.observe(100, Event.observer(e -> {
             if (e.getTo() == Nodekit.StateStopping) {
                 throw new IllegalStateException("observer broke");
             }
-        });
-        g.observe(20, e -> seen.add("20 " + label(e)));
+        }));
+        g.observe(20, Event.observer(e -> seen.add("20 " + label(e))));
         g.add("a", new RecordingService("a", calls));
 
         assertTrue(g.start().isOk());
@@ -174,11 +174,11 @@ class ObserverTest {
     @Test
     void anObserverThatThrowsOnAStopEventWithoutALoggerIsStillIsolated() throws Exception {
         Group g = new Group();
-        g.observe(0, e -> {
+        g.observe(0, Event.observer(e -> {
             if (!e.isStart()) {
                 throw new RuntimeException("ignored");
             }
-        });
+        }));
         g.add("a", null);
         assertTrue(g.start().isOk());
         assertTrue(g.stop().isOk());
@@ -188,11 +188,11 @@ class ObserverTest {
     void anObserverThatThrowsOnAStartEventAbortsTheGroup() throws Exception {
         Recorder calls = new Recorder();
         Group g = new Group();
-        g.observe(1, e -> {
+        g.observe(1, Event.observer(e -> {
             if (e.getService().equals("b") && e.getTo() == Nodekit.StateRunning) {
                 throw new IllegalStateException("not today");
             }
-        });
+        }));
         g.add("a", new RecordingService("a", calls));
         g.add("b", new RecordingService("b", calls));
         g.add("c", new RecordingService("c", calls));
@@ -220,11 +220,11 @@ class ObserverTest {
         BlockingQueue<Result> fromObserver = new LinkedBlockingQueue<>();
         Recorder calls = new Recorder();
         Group g = new Group();
-        g.observe(0, e -> {
+        g.observe(0, Event.observer(e -> {
             if (e.getService().equals("a") && e.getTo() == Nodekit.StateRunning) {
                 fromObserver.add(g.stop());
             }
-        });
+        }));
         g.add("a", new RecordingService("a", calls));
         g.start(); // ok or cancelled, depending on when the observer runs
         Result inObserver = poll(fromObserver, "stop() inside the observer returning");
@@ -241,7 +241,7 @@ class ObserverTest {
         Group g = new Group();
         g.add("a", null);
         assertTrue(g.start().isOk());
-        g.observe(0, e -> seen.add(label(e)));
+        g.observe(0, Event.observer(e -> seen.add(label(e))));
         assertTrue(g.stop().isOk());
         seen.await("a:Stopped");
         assertEquals(List.of("a:Stopping", "a:Stopped"), seen.snapshot());
@@ -256,11 +256,11 @@ class ObserverTest {
             tried.add(message);
             throw new IllegalStateException("logger broke");
         });
-        g.observe(0, e -> {
+        g.observe(0, Event.observer(e -> {
             if (!e.isStart()) {
                 throw new RuntimeException("observer broke");
             }
-        });
+        }));
         g.add("a", new RecordingService("a", calls));
         assertTrue(g.start().isOk());
         assertTrue(g.stop().isOk());

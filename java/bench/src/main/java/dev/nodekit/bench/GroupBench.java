@@ -1,7 +1,5 @@
 package dev.nodekit.bench;
 
-import dev.nodekit.Event;
-import dev.nodekit.EventListener;
 import dev.nodekit.Group;
 import dev.nodekit.Observer;
 import dev.nodekit.Service;
@@ -26,13 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code nullServices}: services without hooks, no observer: Java→Go calls only
  *       (new Group, add × SERVICES, start, stop);</li>
  *   <li>{@code nullServicesCountingObserver}: the same plus an observer counting
- *       events: 4 Go→Java calls per service, each with a new Event proxy;</li>
+ *       events: 4 Go→Java calls per service, each with the event as plain values;</li>
  *   <li>{@code javaServices}: services with empty Java start()/stop(), no observer:
  *       2 Go→Java calls per service;</li>
  *   <li>{@code javaServicesCountingObserver}: Java hooks and the observer: 6 Go→Java
- *       calls per service;</li>
- *   <li>{@code javaServicesCountingListener}: the same with an EventListener (the
- *       event's fields as arguments, no Event object).</li>
+ *       calls per service.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -53,7 +49,7 @@ public class GroupBench {
         final AtomicLong events = new AtomicLong();
 
         @Override
-        public void onEvent(Event e) {
+        public void onEvent(String service, long from, long to, long nanos, String err, long kind, long at) {
             events.incrementAndGet();
         }
     }
@@ -66,31 +62,14 @@ public class GroupBench {
         public void stop() {}
     }
 
-    static final class CountingListener implements EventListener {
-        final AtomicLong events = new AtomicLong();
-
-        @Override
-        public void onEvent(String service, long from, long to, long nanos, String err, long kind, long at) {
-            events.incrementAndGet();
-        }
-    }
-
     private final CountingObserver observer = new CountingObserver();
-    private final CountingListener listener = new CountingListener();
     private final EmptyService empty = new EmptyService();
     private long groupsObserved;
 
     private static void run(Observer obs, Service svc) throws Exception {
-        run(obs, null, svc);
-    }
-
-    private static void run(Observer obs, EventListener listener, Service svc) throws Exception {
         Group g = new Group();
         if (obs != null) {
             g.observe(0, obs);
-        }
-        if (listener != null) {
-            g.listen(0, listener);
         }
         for (String name : NAMES) {
             g.add(name, svc);
@@ -123,12 +102,6 @@ public class GroupBench {
     public void javaServicesCountingObserver() throws Exception {
         run(observer, empty);
         groupsObserved++;
-    }
-
-    @Benchmark
-    @OperationsPerInvocation(SERVICES)
-    public void javaServicesCountingListener() throws Exception {
-        run(null, listener, empty);
     }
 
     @TearDown(Level.Iteration)

@@ -1,5 +1,6 @@
 package dev.nodekit.jvm;
 
+import dev.nodekit.Event;
 import dev.nodekit.GoRuntimeStats;
 import dev.nodekit.Group;
 import dev.nodekit.Nodekit;
@@ -26,8 +27,7 @@ import java.util.stream.Stream;
  *
  * <pre>
  *   ChurnProbe group N [every]      N × (new Group, 3 Java services with hooks, start, stop)
- *   ChurnProbe observed N [every]   the same with an observer
- *   ChurnProbe listened N [every]   the same with an event listener
+ *   ChurnProbe observed N [every]   the same with an observer (Event.observer: an Event value per event)
  *   ChurnProbe processor N [every]  N × (startProcessor with a Java handler, 10 events, stop)
  *   ChurnProbe events N [every]     N events through one processor's Java handler
  *   ChurnProbe refs                 Go objects handed to Java per operation (no GC in between)
@@ -71,9 +71,6 @@ public final class ChurnProbe {
                 break;
             case "observed":
                 churn(n, every, () -> groupCycle(Watch.OBSERVER));
-                break;
-            case "listened":
-                churn(n, every, () -> groupCycle(Watch.LISTENER));
                 break;
             case "processor":
                 churn(n, every, ChurnProbe::processorCycle);
@@ -135,14 +132,12 @@ public final class ChurnProbe {
         }
     }
 
-    enum Watch { NONE, OBSERVER, LISTENER }
+    enum Watch { NONE, OBSERVER }
 
     static void groupCycle(Watch watch) throws Exception {
         Group g = new Group();
         if (watch == Watch.OBSERVER) {
-            g.observe(0, e -> HOOKS.incrementAndGet());
-        } else if (watch == Watch.LISTENER) {
-            g.listen(0, (service, from, to, nanos, err, kind, at) -> HOOKS.incrementAndGet());
+            g.observe(0, Event.observer(e -> HOOKS.incrementAndGet()));
         }
         for (int i = 0; i < 3; i++) {
             g.add("s" + i, new CountingService());
@@ -206,12 +201,10 @@ public final class ChurnProbe {
     static void refs() throws Exception {
         for (int i = 0; i < 2_000; i++) { // warm up: class loading, JIT, Go's pools
             groupCycle(Watch.OBSERVER);
-            groupCycle(Watch.LISTENER);
             processorCycle();
         }
         measureRefs("group (3 Java services)", () -> groupCycle(Watch.NONE));
         measureRefs("group (3 Java services, observer)", () -> groupCycle(Watch.OBSERVER));
-        measureRefs("group (3 Java services, event listener)", () -> groupCycle(Watch.LISTENER));
         measureRefs("processor (Java handler, 10 events)", ChurnProbe::processorCycle);
         Processor p = Nodekit.startProcessor(null, null, e -> HANDLED.incrementAndGet(), null);
         measureRefs("event (submit to a Java handler)", () -> p.submit(EVENT));

@@ -17,7 +17,7 @@ public final class ExitProbe {
 
         // Go -> Java callbacks from Go-created threads.
         Group g = new Group();
-        g.observe(0, e -> {});
+        g.observe(0, (service, from, to, nanos, err, kind, at) -> {});
         g.add("probe", new Service() {
             @Override
             public void start() {}

@@ -17,7 +17,7 @@ public final class ReleaseProbe {
             callers[t] = new Thread(() -> {
                 for (int i = 0; i < 500; i++) {
                     Group g = new Group();
-                    g.observe(0, e -> {});
+                    g.observe(0, (service, from, to, nanos, err, kind, at) -> {});
                     try {
                         g.add("s", new Service() {
                             @Override
