@@ -17,16 +17,6 @@ type Closer interface {
 	Close() error
 }
 
-// Close is stop() for try-with-resources: it blocks as stop() does (at most
-// the stop timeout) and throws a NodekitException with the Result's kind and
-// message if that Result is not ok. Any thread; idempotent.
-func (p *Processor) Close() error { return errorOf(p.Stop()) }
-
-// Close is stop() for try-with-resources: it blocks as stop() does (at most
-// the stop timeout) and throws a NodekitException with the Result's kind and
-// message if that Result is not ok. Any thread; idempotent.
-func (g *Group) Close() error { return errorOf(g.Stop()) }
-
 // ErrorKind returns the Kind* constant of an exception thrown by a facade
 // method (KindFailed for any other exception, KindOK for null). Apps call
 // NodekitException.kind(), which calls this.

@@ -481,3 +481,36 @@ func (s *javaService) Run(ctx context.Context) error {
 	}
 	return failure
 }
+
+// Close is stop() for try-with-resources: it blocks as stop() does (at most
+// the stop timeout) and throws a NodekitException with the Result's kind and
+// message if that Result is not ok. Any thread; idempotent.
+func (g *Group) Close() error { return errorOf(g.Stop()) }
+
+// JoinAsync is join() without blocking: it returns at once and calls
+// cb.onResult with join()'s Result, on a Go thread, when the group has
+// stopped (see Processor.joinAsync). Before start() the Result is
+// KindIllegalState. cb may be null. Never throws.
+func (g *Group) JoinAsync(cb ResultCallback) *Pending {
+	in, err := g.inner()
+	if err != nil {
+		return joinAsync(nil, now(resultOf(err)), cb)
+	}
+	switch h, end := in.handle(); {
+	case end != nil:
+		return joinAsync(nil, now(end.res), cb)
+	case h == nil:
+		return joinAsync(nil, now(g.Join()), cb)
+	default:
+		return joinAsync(h.Done(), func() *Result { return in.release(h).res }, cb)
+	}
+}
+
+// StopAsync is stop() without blocking: it starts the stop, returns at once,
+// and calls cb.onResult with stop()'s Result on a Go thread (see
+// Processor.stopAsync). cb may be null. Never throws; any thread.
+func (g *Group) StopAsync(cb ResultCallback) *Pending {
+	pend := newPending(cb)
+	go func() { pend.deliver(g.Stop()) }()
+	return pend
+}

@@ -325,3 +325,29 @@ func (l *PeerList) RTTMicros(i int) int64 { return l.at(i).Stats.RTT.Microsecond
 
 // ConnectedSinceMillis is when peer i's handshake completed (Unix ms).
 func (l *PeerList) ConnectedSinceMillis(i int) int64 { return l.at(i).Stats.ConnectedSince.UnixMilli() }
+
+// JoinAsync is join() without blocking: it returns at once and calls
+// cb.onResult with join()'s Result, on a Go thread, when the node has ended
+// (see Processor.joinAsync). cb may be null. Cancelling drops cb at once;
+// Go's wait for the node ends with the node. Never throws.
+func (n *Node) JoinAsync(cb ResultCallback) *Pending {
+	if n == nil || n.nodeHandle == nil {
+		return joinAsync(nil, now(resultOf(errNoNode)), cb)
+	}
+	pend := newPending(cb)
+	h := n.nodeHandle // not n: a waiting goroutine must not keep a dropped Node alive
+	go func() {
+		err := h.n.Join()
+		pend.deliver(resultOf(err))
+	}()
+	return pend
+}
+
+// StopAsync is stop() without blocking: it starts the stop, returns at once,
+// and calls cb.onResult with stop()'s Result on a Go thread (see
+// Processor.stopAsync). cb may be null. Never throws; any thread.
+func (n *Node) StopAsync(cb ResultCallback) *Pending {
+	pend := newPending(cb)
+	go func() { pend.deliver(n.Stop()) }()
+	return pend
+}

@@ -537,3 +537,35 @@ func (f *FilePersister) Load(key string) ([]byte, error) {
 	}
 	return data, err
 }
+
+// Close is stop() for try-with-resources: it blocks as stop() does (at most
+// the stop timeout) and throws a NodekitException with the Result's kind and
+// message if that Result is not ok. Any thread; idempotent.
+func (p *Processor) Close() error { return errorOf(p.Stop()) }
+
+// JoinAsync is join() without blocking: it returns at once and calls
+// cb.onResult with join()'s Result, on a Go thread, when the processor has
+// stopped. Unlike join() it may be called from the processor's own
+// callbacks too. cb may be null (nothing is called). Cancel the returned
+// Pending to drop cb early. Never throws.
+func (p *Processor) JoinAsync(cb ResultCallback) *Pending {
+	live, end, err := p.core()
+	switch {
+	case err != nil:
+		return joinAsync(nil, now(resultOf(err)), cb)
+	case end != nil:
+		return joinAsync(nil, now(end.res), cb)
+	}
+	pc := p.proc // not p: goroutines never hold *Processor itself
+	return joinAsync(live.h.Done(), func() *Result { return pc.release(live).res }, cb)
+}
+
+// StopAsync is stop() without blocking: it starts the stop, returns at once,
+// and calls cb.onResult with stop()'s Result, on a Go thread, at most the
+// stop timeout later. cb may be null. Cancelling the Pending drops cb; the
+// processor still stops. Never throws; any thread.
+func (p *Processor) StopAsync(cb ResultCallback) *Pending {
+	pend := newPending(cb)
+	go func() { pend.deliver(p.Stop()) }()
+	return pend
+}
