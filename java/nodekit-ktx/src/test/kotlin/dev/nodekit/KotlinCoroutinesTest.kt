@@ -102,23 +102,10 @@ class KotlinCoroutinesTest {
         assertTrue(all.last().passes >= 1)
     }
 
-    private fun chatConfig(vararg peers: String) = NodeConfig().apply {
-        appName = "chat"
-        appVersion = "1.0.0"
-        magic = "chat"
-        outboundSlots = 1
-        maxPerIP = -1 // every peer is 127.0.0.1
-        reconnectMinMillis = 10
-        reconnectMaxMillis = 100
-        addListen("tcp://127.0.0.1:0")
-        peers.forEach { addPeer(it) }
-        registerMessage("chat", 1024, 0.0, false)
-    }
-
     @Test
     fun nodeMessagesArriveAsAFlowThatCompletesWhenTheNodeStops() = runBlocking(single) {
-        val (a, inbox) = startNode(chatConfig())
-        val (b, _) = startNode(chatConfig(a.addrs().split(",").first()))
+        val (a, inbox) = startNode(chatConfig("chat", relay = false))
+        val (b, _) = startNode(chatConfig("chat", relay = false, a.addrs().split(",").first()))
         try {
             val arrived = CountDownLatch(2)
             val got = async {

@@ -11,19 +11,6 @@ import java.util.concurrent.TimeUnit
 /** Two p2p nodes in one JVM chat over loopback, from Kotlin. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS) // hang guard only
 class KotlinNodeTest {
-    private fun chatConfig(vararg peers: String) = NodeConfig().apply {
-        appName = "kchat"
-        appVersion = "1.0.0"
-        magic = "kcht"
-        outboundSlots = 1
-        maxPerIP = -1 // every peer is 127.0.0.1
-        reconnectMinMillis = 10
-        reconnectMaxMillis = 100
-        addListen("tcp://127.0.0.1:0")
-        peers.forEach { addPeer(it) }
-        registerMessage("chat", 1024, 0.0, true)
-    }
-
     private fun inbox(q: LinkedBlockingQueue<String>) =
         MessageHandler { _, command, payload -> q.add("$command:${payload.decodeToString()}") }
 
@@ -31,8 +18,8 @@ class KotlinNodeTest {
     fun twoNodesExchangeChatMessages() {
         val atA = LinkedBlockingQueue<String>()
         val atB = LinkedBlockingQueue<String>()
-        val a = Nodekit.startNode(chatConfig(), inbox(atA), null)
-        val b = Nodekit.startNode(chatConfig(a.addrs()), inbox(atB), null)
+        val a = Nodekit.startNode(chatConfig("kcht", relay = true), inbox(atA), null)
+        val b = Nodekit.startNode(chatConfig("kcht", relay = true, a.addrs()), inbox(atB), null)
         try {
             assertTrue(b.waitPeers(1, 10_000))
             assertTrue(a.waitPeers(1, 10_000))

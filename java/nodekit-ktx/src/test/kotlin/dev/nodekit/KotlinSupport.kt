@@ -78,3 +78,21 @@ class MemoryPersister : Persister {
 
 /** "service:State" of an event, e.g. "a:Running". */
 val Event.label: String get() = "$service:${Nodekit.stateName(to)}"
+
+/**
+ * A node config for two chat nodes on loopback: network [magic], one outbound
+ * slot, fast reconnects, no per-IP cap (every peer is 127.0.0.1), the "chat"
+ * message (1 KiB, no rate limit, gossiped on if [relay]), dialing [peers].
+ */
+fun chatConfig(magic: String, relay: Boolean, vararg peers: String) = NodeConfig().apply {
+    appName = "chat-$magic"
+    appVersion = "1.0.0"
+    this.magic = magic
+    outboundSlots = 1
+    maxPerIP = -1
+    reconnectMinMillis = 10
+    reconnectMaxMillis = 100
+    addListen("tcp://127.0.0.1:0")
+    peers.forEach { addPeer(it) }
+    registerMessage("chat", 1024, 0.0, relay)
+}
