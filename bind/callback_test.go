@@ -37,6 +37,45 @@ func TestJoinAndStopInsideAHookReturnAtOnceWithTheirKind(t *testing.T) {
 	assert.Equal(t, StateStopped, g.State())
 }
 
+// stopHook is a service whose stop() hook runs onStop.
+type stopHook struct{ onStop func() }
+
+func (stopHook) Start() error  { return nil }
+func (h stopHook) Stop() error { h.onStop(); return nil }
+
+func TestJoinAndStopInsideAStopHookReturnAtOnceWithTheirKind(t *testing.T) {
+	g := NewGroup()
+	inside := make(chan [2]*Result, 1)
+	require.NoError(t, g.Add("a", stopHook{func() { inside <- [2]*Result{g.Join(), g.Stop()} }}))
+	require.True(t, g.Start().IsOk())
+	stopped := within(t, "stop()", g.Stop)
+	got := <-inside
+	assert.Equal(t, KindCalledFromCallback, got[0].Kind(), "join: %v", got[0])
+	assert.Equal(t, KindCalledFromCallback, got[1].Kind(), "stop: %v", got[1])
+	assert.True(t, stopped.IsOk(), "the stop itself: %v", stopped)
+}
+
+func TestStopFromAnotherThreadWhileAHookRunsWaitsForIt(t *testing.T) {
+	g := NewGroup()
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := &hooks{name: "a", log: newCalls(), onStart: func() { close(entered); <-release }}
+	require.NoError(t, g.Add("a", h))
+	started := make(chan *Result, 1)
+	go func() { started <- g.Start() }()
+	<-entered
+	stopped := make(chan *Result, 1)
+	go func() { stopped <- g.Stop() }()
+	select {
+	case r := <-stopped:
+		t.Fatalf("stop() from outside the hook returned while the hook ran: %v", r)
+	case <-time.After(50 * time.Millisecond): // stop() is waiting, as it should
+	}
+	close(release)
+	r := within(t, "stop()", func() *Result { return <-stopped })
+	assert.True(t, r.IsOk(), "stop: %v", r)
+	assert.NotEqual(t, KindCalledFromCallback, (<-started).Kind())
+}
+
 func TestRequestStopFromInsideAnObserverAndOutside(t *testing.T) {
 	g := NewGroup()
 	g.Observe(0, observerFunc(func(e event) error {

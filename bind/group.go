@@ -80,6 +80,7 @@ type group struct {
 	stopMs   int64
 	pending  []pendingObserver
 	services map[string]*javaService
+	hooks    hookThreads // the threads running a hook: see Stop and Join
 	// end is set once the group has ended; every field above is then
 	// released, so that a Group whose Java proxy the JVM has not collected
 	// yet pins only this (its Java services and observers are let go at once).
@@ -176,7 +177,7 @@ func (g *Group) AddWithOptions(name string, svc Service, opts *ServiceOptions) (
 	if in.h != nil || in.end != nil {
 		return fmt.Errorf("add %q: %w", name, lifecycle.ErrAlreadyStarted)
 	}
-	js := &javaService{svc: svc, fail: make(chan error, 1)}
+	js := &javaService{svc: svc, hooks: &in.hooks, fail: make(chan error, 1)}
 	if err := in.core().Add(name, js, serviceOptions(opts)...); err != nil {
 		return err
 	}
@@ -351,6 +352,8 @@ func (g *Group) Join() (res *Result) {
 		return end.res
 	case h == nil:
 		return resultOf(fmt.Errorf("join: not started: %w", errIllegalState))
+	case in.hooks.inHook() && !closed(h.Done()):
+		return resultOf(&lifecycle.CallbackError{Op: "join", Service: "group"})
 	}
 	if err := h.Join(); !closed(h.Done()) {
 		return resultOf(err) // KindCalledFromCallback: from inside one of its callbacks
@@ -379,6 +382,10 @@ func (g *Group) Stop() (res *Result) {
 	in.mu.Unlock()
 	if end != nil {
 		return end.res
+	}
+	if in.hooks.inHook() && !closed(h.Done()) {
+		h.RequestStop()
+		return resultOf(&lifecycle.CallbackError{Op: "stop", Service: "group"})
 	}
 	if err := h.Stop(); !closed(h.Done()) {
 		return resultOf(err) // KindCalledFromCallback: the stop is requested, not waited for
@@ -451,31 +458,52 @@ func (g *Group) ServiceState(name string) (state int, err error) {
 
 // javaService runs a Java Service as a lifecycle service: start() hook,
 // running until stopped or failed through Group.FailService, stop() hook.
+// The hooks run through hooks (not lifecycle.AsCallback: see hookThreads).
 type javaService struct {
-	svc  Service
-	fail chan error // cap 1: a failure reported while running
+	svc   Service
+	hooks *hookThreads
+	fail  chan error // cap 1: a failure reported while running
 }
 
 func (s *javaService) SignalsReady() bool { return true }
 
+// Run keeps its own stack frame small: the group's start relay (launching
+// the next service) runs on top of it, inside lifecycle.Ready, and a
+// goroutine whose stack outgrows its first allocation is copied whole.
 func (s *javaService) Run(ctx context.Context) error {
 	select { // a failure reported for an earlier run does not end this one
 	case <-s.fail:
 	default:
 	}
-	if s.svc != nil {
-		if err := lifecycle.AsCallback(ctx, s.svc.Start); err != nil {
-			return fmt.Errorf("start: %w", err)
-		}
+	if err := s.start(); err != nil {
+		return err
 	}
 	lifecycle.Ready(ctx)
+	return s.runUntilStopped(ctx)
+}
+
+//go:noinline
+func (s *javaService) start() error {
+	if s.svc == nil {
+		return nil
+	}
+	if err := s.hooks.call(s.svc.Start); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	return nil
+}
+
+// runUntilStopped waits for the stop or a failure, then calls the stop() hook.
+//
+//go:noinline
+func (s *javaService) runUntilStopped(ctx context.Context) error {
 	var failure error
 	select {
 	case <-ctx.Done():
 	case failure = <-s.fail:
 	}
 	if s.svc != nil {
-		if err := lifecycle.AsCallback(ctx, s.svc.Stop); err != nil {
+		if err := s.hooks.call(s.svc.Stop); err != nil {
 			return errors.Join(failure, fmt.Errorf("stop: %w", err))
 		}
 	}
