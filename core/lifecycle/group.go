@@ -182,7 +182,8 @@ type run struct {
 	entries []*entry
 	clock   clock.Clock
 	t0      time.Time     // with the real clock: when the run began (see now)
-	wake    chan struct{} // cap 1: the supervisor has something to look at
+	ended   chan struct{} // closed when the stop relay has ended
+	onEnd   func(error)   // under a Handle: reports the outcome instead of Run
 
 	mu         sync.Mutex // guards the fields below and the entries' unguarded fields
 	phase      phase
@@ -200,6 +201,7 @@ type run struct {
 	watchAt    time.Time
 	watchOn    bool
 	readyDue   bool        // the relay made the group running: Ready(ctx) once r.mu is released (see unlock)
+	endDue     bool        // the stop relay ended: onEnd once r.mu is released (see unlock)
 	restarts   clock.Timer // armed for the earliest pending restart
 	disp       *dispatcher // made on the first event for an observer
 	events     []Event     // not yet handed to the dispatcher: see flush
@@ -212,19 +214,28 @@ type run struct {
 // cause (a *ServiceError, *AbortError or *TimeoutError) with any failures and
 // stop timeouts of the stop that followed.
 func (g *Group) Run(ctx context.Context) error {
-	r, err := g.begin(ctx)
+	r, err := g.begin(ctx, nil)
 	if err != nil {
 		return err
 	}
-	r.supervise()
-	return r.result()
+	if !r.told {
+		select {
+		case <-r.ended:
+		case <-ctx.Done():
+			r.cancelled()
+			<-r.ended
+		}
+	}
+	<-r.ended
+	return r.result(r.closeDispatcher())
 }
 
-// begin is the part of Run before the supervision: it launches the first
-// services (the start relay goes on on their goroutines) and returns at once.
-// It calls no user code, so Start calls it on the caller's goroutine and
-// leaves only supervise and result to the Handle's.
-func (g *Group) begin(ctx context.Context) (*run, error) {
+// begin launches the first services (the start relay goes on on their
+// goroutines) and returns at once. It calls no user code, so Start calls it
+// on the caller's goroutine. With onEnd (a Handle's), the goroutine that ends
+// the stop relay reports the outcome to onEnd, and no goroutine of the run's
+// own waits for anything (see end).
+func (g *Group) begin(ctx context.Context, onEnd func(error)) (*run, error) {
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()
@@ -235,7 +246,7 @@ func (g *Group) begin(ctx context.Context) (*run, error) {
 	g.mu.Unlock()
 
 	r := &run{g: g, ctx: ctx, base: context.WithoutCancel(ctx), entries: entries, clock: g.opts.clock,
-		wake: make(chan struct{}, 1)}
+		ended: make(chan struct{}), onEnd: onEnd}
 	now := r.clock.Now()
 	if r.clock == clock.Real() {
 		r.t0 = now
@@ -254,10 +265,9 @@ func (g *Group) begin(ctx context.Context) (*run, error) {
 	return r, nil
 }
 
-// result is the outcome of a run that has stopped. It is a function of its
-// own, like supervise, so that Run's frame stays small: the relay's first
-// steps run on Run's goroutine, which then need not grow its stack.
-func (r *run) result() error {
+// result is the outcome of a run that has stopped, given the observers'
+// (closeDispatcher's).
+func (r *run) result(obsErr error) error {
 	r.mu.Lock()
 	err := r.cause
 	errs := r.stopErrs
@@ -266,7 +276,6 @@ func (r *run) result() error {
 	}
 	abort := r.abort
 	r.mu.Unlock()
-	obsErr := r.closeDispatcher()
 	if abort != nil && !errors.Is(err, ErrAborted) {
 		err = errors.Join(err, abort)
 	}
@@ -283,66 +292,22 @@ func (r *run) now() time.Time {
 	return r.t0.Add(time.Since(r.t0))
 }
 
-// poke wakes the supervisor; it never blocks.
-func (r *run) poke() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
+// decide begins the stop once there is a cause, or the context is
+// cancelled. Every step that may set a cause ends with it, on whatever
+// goroutine took the step: no goroutine of the run's own waits to decide.
+func (r *run) decide() {
+	if r.phase < phaseStopping && (r.cause != nil || r.ctx.Err() != nil) {
+		r.beginStop()
 	}
 }
 
-// supervise is the loop of the goroutine running Group.Run: it decides what
-// the relays cannot (stop, restart, timeouts) and returns once stopped.
-func (r *run) supervise() {
-	for {
-		r.mu.Lock()
-		if r.phase < phaseStopping && (r.cause != nil || r.ctx.Err() != nil) {
-			r.beginStop()
-		}
-		if r.phase == phaseStopped {
-			r.flush()
-			r.mu.Unlock()
-			return
-		}
-		r.flush()
-		var watchC, restartC <-chan time.Time
-		if r.watch != nil {
-			watchC = r.watch.C()
-		}
-		if r.restarts != nil {
-			restartC = r.restarts.C()
-		}
-		phase := r.phase
-		r.mu.Unlock()
-		var cancelled <-chan struct{} // until the stop begins, unless told
-		if phase < phaseStopping && !r.told {
-			cancelled = r.ctx.Done()
-		}
-		select {
-		case <-r.wake:
-		case <-cancelled: // looked at above
-		case <-watchC:
-			r.mu.Lock()
-			r.watchFired()
-			r.mu.Unlock()
-		case <-restartC:
-			r.mu.Lock()
-			r.restartDue()
-			r.mu.Unlock()
-		}
-	}
-}
-
-// cancelled is called by the Handle running the group when it cancels the
-// group's context, on the goroutine that stops it: the stop relay begins
-// there.
+// cancelled is called when the group's context is cancelled, on the
+// goroutine that cancels it (a Handle's Stop, through notifyCancel) or that
+// of Run: the stop relay begins there.
 func (r *run) cancelled() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.phase < phaseStopping {
-		r.beginStop()
-		r.flush()
-	}
+	r.decide()
+	r.unlock()
 }
 
 // advance is the start relay: it launches services in order from r.next
@@ -370,7 +335,7 @@ func (r *run) advance(now time.Time) {
 		}
 		r.next++
 	}
-	r.poke() // stopped short: the supervisor stops the group
+	r.decide() // stopped short: the stop begins
 }
 
 // launch starts a new Run invocation of e.
@@ -401,14 +366,41 @@ func (r *run) invoke(e *entry, gen int, ctx *serviceCtx) {
 
 // unlock hands the gathered events to the dispatcher, releases r.mu and, if
 // the relay has just made the group running, reports it (Ready on the
-// group's own context, which may take a parent group's mutex: hence after).
+// group's own context, which may take a parent group's mutex: hence after),
+// or, if the stop relay has just ended, ends the run (end). Every step of
+// the run releases r.mu through it.
 func (r *run) unlock() {
 	r.flush()
-	due := r.readyDue
-	r.readyDue = false
+	ready, end := r.readyDue, r.endDue
+	r.readyDue, r.endDue = false, false
 	r.mu.Unlock()
-	if due {
+	if ready {
 		Ready(r.ctx)
+	}
+	if end {
+		r.end()
+	}
+}
+
+// end reports the outcome of a run under a Handle once the stop relay has
+// ended, on the goroutine that ended it: at once if no observer event is
+// still being delivered; otherwise the dispatcher reports it when it has
+// delivered the last event, or the stop's deadline does, whichever comes
+// first (this goroutine may be the dispatcher's, or one that must not wait).
+func (r *run) end() {
+	r.mu.Lock()
+	d, overran, deadline := r.disp, r.obsOverran, r.deadline
+	r.mu.Unlock()
+	if d == nil || overran || closed(d.done) {
+		r.onEnd(r.result(nil))
+		return
+	}
+	var once sync.Once
+	report := func(obsErr error) { once.Do(func() { r.onEnd(r.result(obsErr)) }) }
+	t := r.clock.AfterFunc(max(deadline.Sub(r.now()), 0), func() { report(r.obsTimeout()) })
+	if !d.afterExit(func() { t.Stop(); report(nil) }) {
+		t.Stop()
+		report(nil) // it exited meanwhile
 	}
 }
 
@@ -464,7 +456,7 @@ func (r *run) exited(e *entry, gen int, err error) {
 		if cause := r.restartOrCause(e, err, now); cause != nil && r.cause == nil {
 			r.cause = cause
 		}
-		r.poke()
+		r.decide()
 	}
 }
 
@@ -494,11 +486,18 @@ func (r *run) armWatch(at, now time.Time) {
 	}
 	r.watchAt, r.watchOn = at, true
 	if r.watch == nil {
-		r.watch = r.clock.NewTimer(at.Sub(now))
-		r.poke() // the supervisor selects on the new timer from now on
+		r.watch = r.clock.AfterFunc(at.Sub(now), r.watchdog)
 		return
 	}
 	r.watch.Reset(at.Sub(now))
+}
+
+// watchdog is the watchdog timer's function.
+func (r *run) watchdog() {
+	r.mu.Lock()
+	r.watchFired()
+	r.decide()
+	r.unlock()
 }
 
 func (r *run) stopWatch() {
@@ -509,7 +508,9 @@ func (r *run) stopWatch() {
 }
 
 // watchFired handles the watchdog: the service or observers waited for may
-// have overrun their timeout; if not, it is re-armed for them.
+// have overrun their timeout; if not, it is re-armed for them. It may run
+// late, after the watchdog was stopped or re-armed: it looks at the deadline
+// of what the run waits for now.
 func (r *run) watchFired() {
 	r.watchOn = false
 	now := r.now()
@@ -588,15 +589,11 @@ func (r *run) awaitObservers() bool {
 // them refused (refused came first) or the stop began.
 func (r *run) acknowledged() {
 	r.mu.Lock()
-	running := r.phase == phaseStarted && r.cause == nil
-	if running {
-		r.phase = phaseRunning
+	if r.phase == phaseStarted && r.cause == nil {
+		r.phase, r.readyDue = phaseRunning, true
 		r.stopWatch()
 	}
-	r.mu.Unlock()
-	if running {
-		Ready(r.ctx)
-	}
+	r.unlock()
 }
 
 // beginStop ends the start or the running phase and starts the stop relay.
@@ -639,13 +636,13 @@ func (r *run) stopNext(now time.Time) {
 	r.stopping = nil
 	r.phase = phaseStopped
 	r.stopWatch()
-	// No event follows: the dispatcher may finish now, while the
-	// supervisor wakes (closeDispatcher then waits for it).
+	// No event follows: the dispatcher may finish now.
 	r.flush()
 	if r.disp != nil {
 		r.disp.close()
 	}
-	r.poke()
+	close(r.ended)
+	r.endDue = r.onEnd != nil
 }
 
 // armRestarts points the restart timer at the earliest pending restart.
@@ -662,14 +659,21 @@ func (r *run) armRestarts(now time.Time) {
 			r.restarts.Stop()
 		}
 	case r.restarts == nil:
-		r.restarts = r.clock.NewTimer(next.Sub(now))
-		r.poke() // the supervisor selects on the new timer from now on
+		r.restarts = r.clock.AfterFunc(next.Sub(now), r.restartTimer)
 	default:
 		r.restarts.Reset(next.Sub(now))
 	}
 }
 
-// restartDue relaunches every service whose restart is due.
+// restartTimer is the restart timer's function.
+func (r *run) restartTimer() {
+	r.mu.Lock()
+	r.restartDue()
+	r.unlock()
+}
+
+// restartDue relaunches every service whose restart is due (it may run late:
+// it looks at the times).
 func (r *run) restartDue() {
 	if r.phase >= phaseStopping {
 		return
@@ -693,19 +697,14 @@ func closed(done <-chan struct{}) bool {
 	}
 }
 
-// closeDispatcher lets the observers finish the queued events, until the
-// stop's deadline.
+// closeDispatcher waits until the observers have finished the queued events
+// (the stop relay has closed the dispatcher), until the stop's deadline.
 func (r *run) closeDispatcher() error {
 	r.mu.Lock()
-	r.flush()
 	d, overran, deadline := r.disp, r.obsOverran, r.deadline
 	r.mu.Unlock()
-	if d == nil {
-		return nil
-	}
-	d.close()
-	if overran || closed(d.done) {
-		return nil // it exits once the observer returns; the start error names it
+	if d == nil || overran || closed(d.done) {
+		return nil // an overran observer: it exits once it returns; the start error names it
 	}
 	t := r.clock.NewTimer(max(deadline.Sub(r.now()), 0))
 	defer t.Stop()
@@ -713,8 +712,13 @@ func (r *run) closeDispatcher() error {
 	case <-d.done:
 		return nil
 	case <-t.C():
-		return &TimeoutError{Stop: true, Names: []string{"observers"}, Timeout: r.g.opts.stopTimeout}
+		return r.obsTimeout()
 	}
+}
+
+// obsTimeout is the error of observers that overran the stop's deadline.
+func (r *run) obsTimeout() error {
+	return &TimeoutError{Stop: true, Names: []string{"observers"}, Timeout: r.g.opts.stopTimeout}
 }
 
 // transitionAt moves e to state to at now and queues the event for the
@@ -758,13 +762,12 @@ func (r *run) flush() {
 // event: the first refusal aborts the start (or the running group).
 func (r *run) refused(a *AbortError) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.abort != nil {
-		return
+	if r.abort == nil {
+		r.abort = a
+		if r.phase < phaseStopping && r.cause == nil {
+			r.cause = a
+		}
+		r.decide()
 	}
-	r.abort = a
-	if r.phase < phaseStopping && r.cause == nil {
-		r.cause = a
-	}
-	r.poke()
+	r.unlock()
 }

@@ -53,9 +53,10 @@ type Handle struct {
 	cancelledOnce                   bool
 }
 
-// Start runs svc in a new goroutine and returns its Handle at once (for a
-// Group, the launch of its first service happens before Start returns, on
-// the caller's goroutine; the new goroutine supervises the group).
+// Start runs svc in a new goroutine and returns its Handle at once (a Group
+// needs no goroutine of its own: the launch of its first service happens
+// before Start returns, on the caller's goroutine, and its services'
+// goroutines do the rest).
 //
 // The service is Starting until it counts as running (see Service), then
 // Running; Stop or the end of Run takes it to Stopped, or to Failed with the
@@ -104,31 +105,26 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		h.startTimer = time.AfterFunc(startTimeout, func() { h.startOverrun(startTimeout) })
 		h.mu.Unlock()
 	}
-	// A Group's first steps run here (they call no user code); the new
-	// goroutine only supervises it: one hand-off less per start.
-	var gr *run
-	var gerr error
-	g, isGroup := svc.(*Group)
-	if isGroup {
-		gr, gerr = g.begin(ctx)
-	}
-	go func() {
-		err := Protect(func() error {
-			switch {
-			case !isGroup:
-				return svc.Run(ctx)
-			case gerr != nil:
-				return gerr
-			}
-			gr.supervise()
-			return gr.result()
-		})
-		if h.stopAsked.Load() && errors.Is(err, context.Canceled) {
-			err = nil
+	// A Group runs without a goroutine of its own: its first steps run here
+	// (they call no user code), and the goroutine that ends its stop relay
+	// reports the outcome (see Group).
+	if g, ok := svc.(*Group); ok {
+		if _, err := g.begin(ctx, h.ended); err != nil {
+			h.ended(err)
 		}
-		h.finish(err)
-	}()
+		return h
+	}
+	go func() { h.ended(Protect(func() error { return svc.Run(ctx) })) }()
 	return h
+}
+
+// ended records the outcome of Run: a Run that returns context.Canceled
+// after Stop has stopped cleanly.
+func (h *Handle) ended(err error) {
+	if h.stopAsked.Load() && errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	h.finish(err)
 }
 
 // startOverrun fails a service that was not ready within its start timeout
