@@ -42,18 +42,36 @@ type Group struct {
 
 	mu      sync.Mutex
 	entries []*entry
-	slab    []entry // entries are carved from it: one allocation per chunk
-	names   map[string]bool
+	slab    []entry         // entries are carved from it: one allocation per chunk
+	names   map[string]bool // made once the group is too large to look names up in entries
 	started bool
 }
 
+// namesAt is the size from which a Group finds taken names in a map rather
+// than by looking through its entries.
+const namesAt = 16
+
 // NewGroup returns an empty Group.
 func NewGroup(opts ...GroupOption) *Group {
-	o := groupOptions{stopTimeout: DefaultGroupStop, obsTimeout: DefaultStartTimeout, clock: clock.Real(), log: slog.Default()}
+	g := &Group{opts: groupOptions{stopTimeout: DefaultGroupStop, obsTimeout: DefaultStartTimeout,
+		clock: clock.Real(), log: slog.Default()}}
 	for _, opt := range opts {
-		opt(&o)
+		opt(&g.opts)
 	}
-	return &Group{opts: o, names: map[string]bool{}}
+	return g
+}
+
+// taken reports whether a service of that name has been added; g.mu is held.
+func (g *Group) taken(name string) bool {
+	if g.names != nil {
+		return g.names[name]
+	}
+	for _, e := range g.entries {
+		if e.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Add appends a service. It fails with ErrNilService for a nil svc, with
@@ -68,17 +86,29 @@ func (g *Group) Add(name string, svc Service, opts ...Option) error {
 	if g.started {
 		return fmt.Errorf("add %q: %w", name, ErrAlreadyStarted)
 	}
-	if g.names[name] {
+	if g.taken(name) {
 		return fmt.Errorf("add %q: %w", name, ErrDuplicateName)
 	}
-	g.names[name] = true
+	switch {
+	case g.names != nil:
+		g.names[name] = true
+	case len(g.entries) == namesAt:
+		g.names = make(map[string]bool, 2*namesAt)
+		for _, e := range g.entries {
+			g.names[e.name] = true
+		}
+		g.names[name] = true
+	}
 	if len(g.slab) == 0 {
-		g.slab = make([]entry, min(max(len(g.entries), 4), 256))
+		g.slab = make([]entry, min(max(len(g.entries), 8), 256))
 	}
 	e := &g.slab[0]
 	g.slab = g.slab[1:]
 	e.name, e.svc, e.signals = name, svc, signalsReady(svc)
 	e.opts.apply(opts)
+	if g.entries == nil {
+		g.entries = make([]*entry, 0, 8)
+	}
 	g.entries = append(g.entries, e)
 	return nil
 }
@@ -178,12 +208,12 @@ const (
 type run struct {
 	g       *Group
 	ctx     context.Context
-	base    context.Context // ctx without its cancellation: services are cancelled one by one
+	base    detached        // ctx without its cancellation: services are cancelled one by one
 	entries []*entry
 	clock   clock.Clock
 	t0      time.Time     // with the real clock: when the run began (see now)
-	ended   chan struct{} // closed when the stop relay has ended
-	onEnd   func(error)   // under a Handle: reports the outcome instead of Run
+	ended   chan struct{} // without a Handle: closed when the stop relay has ended
+	owner   *Handle       // under a Handle: the outcome goes to it (see end)
 
 	mu         sync.Mutex // guards the fields below and the entries' unguarded fields
 	phase      phase
@@ -201,7 +231,7 @@ type run struct {
 	watchAt    time.Time
 	watchOn    bool
 	readyDue   bool        // the relay made the group running: Ready(ctx) once r.mu is released (see unlock)
-	endDue     bool        // the stop relay ended: onEnd once r.mu is released (see unlock)
+	endDue     bool        // the stop relay ended: end once r.mu is released (see unlock)
 	restarts   clock.Timer // armed for the earliest pending restart
 	disp       *dispatcher // made on the first event for an observer
 	events     []Event     // not yet handed to the dispatcher: see flush
@@ -232,10 +262,10 @@ func (g *Group) Run(ctx context.Context) error {
 
 // begin launches the first services (the start relay goes on on their
 // goroutines) and returns at once. It calls no user code, so Start calls it
-// on the caller's goroutine. With onEnd (a Handle's), the goroutine that ends
-// the stop relay reports the outcome to onEnd, and no goroutine of the run's
+// on the caller's goroutine. Under a Handle (owner), the goroutine that ends
+// the stop relay reports the outcome to it, and no goroutine of the run's
 // own waits for anything (see end).
-func (g *Group) begin(ctx context.Context, onEnd func(error)) (*run, error) {
+func (g *Group) begin(ctx context.Context, owner *Handle) (*run, error) {
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()
@@ -245,8 +275,10 @@ func (g *Group) begin(ctx context.Context, onEnd func(error)) (*run, error) {
 	entries := g.entries
 	g.mu.Unlock()
 
-	r := &run{g: g, ctx: ctx, base: context.WithoutCancel(ctx), entries: entries, clock: g.opts.clock,
-		ended: make(chan struct{}), onEnd: onEnd}
+	r := &run{g: g, ctx: ctx, base: detached{ctx}, entries: entries, clock: g.opts.clock, owner: owner}
+	if owner == nil {
+		r.ended = make(chan struct{})
+	}
 	now := r.clock.Now()
 	if r.clock == clock.Real() {
 		r.t0 = now
@@ -260,7 +292,7 @@ func (g *Group) begin(ctx context.Context, onEnd func(error)) (*run, error) {
 	// Run by a Handle: its stop begins on the goroutine that asks for it, and
 	// the supervisor need not wake for the cancellation.
 	if h, ok := ctx.Value(cancelKey{}).(*Handle); ok {
-		r.told = h.notifyCancel(r.cancelled)
+		r.told = h.notifyCancel(r)
 	}
 	return r, nil
 }
@@ -291,6 +323,14 @@ func (r *run) now() time.Time {
 	}
 	return r.t0.Add(time.Since(r.t0))
 }
+
+// detached is a context without the cancellation of the one it wraps, as
+// context.WithoutCancel, kept inside the run rather than allocated.
+type detached struct{ context.Context }
+
+func (detached) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (detached) Done() <-chan struct{}       { return nil }
+func (detached) Err() error                  { return nil }
 
 // decide begins the stop once there is a cause, or the context is
 // cancelled. Every step that may set a cause ends with it, on whatever
@@ -347,7 +387,7 @@ func (r *run) launch(e *entry, now time.Time) {
 	} else {
 		ctx = new(serviceCtx)
 	}
-	ctx.init(r.base, r, e, e.gen)
+	ctx.init(&r.base, r, e, e.gen)
 	e.ctx, e.live, e.cancelled, e.restartAt = ctx, true, false, time.Time{}
 	r.transitionAt(e, Starting, nil, now)
 	go r.invoke(e, e.gen, ctx)
@@ -392,11 +432,11 @@ func (r *run) end() {
 	d, overran, deadline := r.disp, r.obsOverran, r.deadline
 	r.mu.Unlock()
 	if d == nil || overran || closed(d.done) {
-		r.onEnd(r.result(nil))
+		r.owner.ended(r.result(nil))
 		return
 	}
 	var once sync.Once
-	report := func(obsErr error) { once.Do(func() { r.onEnd(r.result(obsErr)) }) }
+	report := func(obsErr error) { once.Do(func() { r.owner.ended(r.result(obsErr)) }) }
 	t := r.clock.AfterFunc(max(deadline.Sub(r.now()), 0), func() { report(r.obsTimeout()) })
 	if !d.afterExit(func() { t.Stop(); report(nil) }) {
 		t.Stop()
@@ -641,8 +681,11 @@ func (r *run) stopNext(now time.Time) {
 	if r.disp != nil {
 		r.disp.close()
 	}
-	close(r.ended)
-	r.endDue = r.onEnd != nil
+	if r.owner == nil {
+		close(r.ended)
+	} else {
+		r.endDue = true
+	}
 }
 
 // armRestarts points the restart timer at the earliest pending restart.

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"nodekit.dev/nodekit/core/clock"
 )
 
 // StopBounder is implemented by services that bound their own stop, as a
@@ -34,9 +36,12 @@ type ActivityReporter interface {
 type Handle struct {
 	name        string
 	svc         Service
-	cancel      context.CancelFunc
+	opts        serviceOptions
 	stopTimeout time.Duration
+	selfBound   bool          // the service's own stop bound always ends Stop first: no timer of the Handle's
 	ready, done chan struct{}
+	cancelled   chan struct{} // Done of Run's context (see handleCtx)
+	isCancelled atomic.Bool
 	startTimer  *time.Timer // armed until ready, for services that signal readiness
 	readyOnce   sync.Once
 	finishOnce  sync.Once
@@ -49,7 +54,7 @@ type Handle struct {
 	mu                              sync.Mutex // guards the fields below until done is closed
 	err                             error
 	startAt, readyAt, stopAt, endAt time.Time
-	onCancel                        func() // see cancelled; set once by a Group run by this Handle
+	onCancel                        canceller // set once by a Group run by this Handle
 	cancelledOnce                   bool
 }
 
@@ -71,13 +76,13 @@ type Handle struct {
 //
 // A nil svc is refused: the Handle is Failed at once with ErrNilService.
 func Start(name string, svc Service, opts ...Option) *Handle {
-	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
+	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}),
+		cancelled: make(chan struct{}), startAt: time.Now()}
 	if svc == nil {
-		h.cancel = func() {}
 		h.finish(fmt.Errorf("start %q: %w", name, ErrNilService))
 		return h
 	}
-	var o serviceOptions
+	o := &h.opts
 	o.apply(opts)
 	set := explicit(opts)
 	if o.restart != nil {
@@ -94,9 +99,7 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		startTimeout = 0 // it bounds its own start, and fails when it overruns
 	}
 	h.state.Store(int32(Starting))
-	cctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	ctx := &handleCtx{Context: cctx, h: h}
+	ctx := (*handleCtx)(h)
 	h.signals = signalsReady(svc)
 	if !h.signals {
 		h.markReady()
@@ -109,7 +112,10 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 	// (they call no user code), and the goroutine that ends its stop relay
 	// reports the outcome (see Group).
 	if g, ok := svc.(*Group); ok {
-		if _, err := g.begin(ctx, h.ended); err != nil {
+		// The group's watchdog ends its stop within StopBound, a second
+		// before the Handle's bound: Stop needs no timer of its own.
+		h.selfBound = set.stopTimeout == 0 && g.opts.clock == clock.Real()
+		if _, err := g.begin(ctx, h); err != nil {
 			h.ended(err)
 		}
 		return h
@@ -136,29 +142,38 @@ func (h *Handle) startOverrun(d time.Duration) {
 	h.finish(&TimeoutError{Names: []string{h.name}, Timeout: d})
 }
 
-// handleCtx is the context a Handle passes to Run: cancelled by Stop, and
-// carrying the Handle's readiness mark and callback owner (see NewCallbacks).
-type handleCtx struct {
-	context.Context
-	h *Handle
+// handleCtx is the context a Handle passes to Run: the Handle itself seen
+// as a context (no allocation of its own), cancelled by Stop, and carrying
+// the Handle's readiness mark and callback owner (see NewCallbacks).
+type handleCtx Handle
+
+func (c *handleCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *handleCtx) Done() <-chan struct{}       { return c.cancelled }
+
+func (c *handleCtx) Err() error {
+	if c.isCancelled.Load() {
+		return context.Canceled
+	}
+	return nil
 }
 
 // cancelKey finds the Handle whose Run received a context, for notifyCancel.
 type cancelKey struct{}
 
 func (c *handleCtx) Value(key any) any {
+	h := (*Handle)(c)
 	switch key {
 	case readyKey{}:
-		if c.h.signals {
-			return readyMarker(c.h)
+		if h.signals {
+			return readyMarker(h)
 		}
 		return nil
 	case ownerKey{}:
-		return &c.h.cb
+		return &h.cb
 	case cancelKey{}:
-		return c.h
+		return h
 	}
-	return c.Context.Value(key)
+	return nil
 }
 
 func (h *Handle) markReady() {
@@ -223,20 +238,25 @@ func (h *Handle) RequestStop() {
 // asked to be told (a Group begins its stop on the caller's goroutine instead
 // of waking its own for it).
 func (h *Handle) cancelRun() {
-	h.cancel()
+	if h.isCancelled.CompareAndSwap(false, true) {
+		close(h.cancelled)
+	}
 	h.mu.Lock()
 	f := h.onCancel
 	first := !h.cancelledOnce
 	h.cancelledOnce = true
 	h.mu.Unlock()
 	if f != nil && first {
-		f()
+		f.cancelled()
 	}
 }
 
-// notifyCancel registers f to be called, once, when Run's context is
+// A canceller is told when the context of its Run is cancelled.
+type canceller interface{ cancelled() }
+
+// notifyCancel registers f to be told, once, when Run's context is
 // cancelled; it reports false (and registers nothing) if that has happened.
-func (h *Handle) notifyCancel(f func()) bool {
+func (h *Handle) notifyCancel(f canceller) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.cancelledOnce || h.onCancel != nil {
@@ -263,7 +283,8 @@ func (h *Handle) Stop() error {
 	if err := h.selfWait("stop"); err != nil {
 		return err
 	}
-	if closed(h.done) {
+	if h.selfBound || closed(h.done) {
+		<-h.done
 		return h.join()
 	}
 	t := time.NewTimer(h.stopTimeout)

@@ -88,8 +88,8 @@ type dispatcher struct {
 	delivered uint64 // events every observer has returned for
 	waiters   []ackWaiter
 	closed    bool
-	exited    bool     // the goroutine delivers nothing more
-	atExit    []func() // called on its goroutine when it exits (see afterExit)
+	exited    bool          // the goroutine delivers nothing more
+	atExit    []func()      // called on its goroutine when it exits (see afterExit)
 	wake      chan struct{} // cap 1: there is something in queue, or closed
 	done      chan struct{} // closed when the goroutine exits
 }
