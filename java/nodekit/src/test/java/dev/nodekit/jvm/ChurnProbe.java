@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  *   ChurnProbe events N [every]     N events through one processor's Java handler
  *   ChurnProbe refs                 Go objects handed to Java per operation (no GC in between)
  *   ChurnProbe exit N               ms from main's return to the JVM's end, in child JVMs:
- *                                   without nodekit, with it loaded, after N Group cycles (4 callbacks each)
+ *                                   without nodekit, with it loaded, after N Group cycles (4 callbacks each),
+ *                                   10 runs each, taking turns
  * </pre>
  *
  * Each sample line starts with "sample" and has name=value fields: cycles,
@@ -86,15 +87,23 @@ public final class ChurnProbe {
         }
     }
 
-    /** Runs child JVMs that return from main and reports how long each took to end, 5 runs each. */
+    /**
+     * Runs child JVMs that return from main and reports how long each took to
+     * end: 10 runs of each kind, the kinds taking turns so that the machine's
+     * load falls on all of them alike.
+     */
     static void exitTimes(long cycles) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
-        for (long n : new long[] {-1, 0, cycles}) {
-            List<Long> ms = new java.util.ArrayList<>();
-            for (int run = 0; run < 5; run++) {
-                Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp,
-                        ChurnProbe.class.getName(), "exit-child", Long.toString(n)).redirectErrorStream(true).start();
+        long[] kinds = {-1, 0, cycles};
+        List<List<Long>> ms = new java.util.ArrayList<>();
+        for (int k = 0; k < kinds.length; k++) {
+            ms.add(new java.util.ArrayList<>());
+        }
+        for (int run = 0; run < 10; run++) {
+            for (int k = 0; k < kinds.length; k++) {
+                Process p = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", cp,
+                        ChurnProbe.class.getName(), "exit-child", Long.toString(kinds[k])).redirectErrorStream(true).start();
                 long end = -1;
                 try (java.io.BufferedReader r = new java.io.BufferedReader(
                         new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -106,10 +115,16 @@ public final class ChurnProbe {
                 }
                 p.waitFor();
                 // System.nanoTime is CLOCK_MONOTONIC on Linux: the same clock in both JVMs.
-                ms.add(end < 0 ? -1 : (System.nanoTime() - end) / 1_000_000);
+                ms.get(k).add(end < 0 ? -1 : (System.nanoTime() - end) / 1_000_000);
             }
+        }
+        for (int k = 0; k < kinds.length; k++) {
+            long n = kinds[k];
+            List<Long> sorted = new java.util.ArrayList<>(ms.get(k));
+            java.util.Collections.sort(sorted);
             String what = n < 0 ? "without nodekit" : n == 0 ? "nodekit loaded, no callback" : n + " Group cycles with an observer";
-            System.out.println("exit " + what + ": ms after main returned " + ms);
+            System.out.println("exit " + what + ": ms after main returned " + ms.get(k)
+                    + " median " + sorted.get(sorted.size() / 2));
         }
     }
 
