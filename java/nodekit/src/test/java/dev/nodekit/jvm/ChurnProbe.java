@@ -31,6 +31,7 @@ import java.util.stream.Stream;
  *   ChurnProbe processor N [every]  N × (startProcessor with a Java handler, 10 events, stop)
  *   ChurnProbe events N [every]     N events through one processor's Java handler
  *   ChurnProbe refs                 Go objects handed to Java per operation (no GC in between)
+ *   ChurnProbe held N               what N stopped handles still hold while Java keeps their proxies
  *   ChurnProbe exit N               ms from main's return to the JVM's end, in child JVMs:
  *                                   without nodekit, with it loaded, after N Group cycles (4 callbacks each),
  *                                   10 runs each, taking turns
@@ -81,6 +82,26 @@ public final class ChurnProbe {
                 break;
             case "refs":
                 refs();
+                break;
+            case "held":
+                held("group (3 Java services, observer)", n, () -> {
+                    Group g = new Group();
+                    g.observe(0, Event.observer(e -> HOOKS.incrementAndGet()));
+                    for (int i = 0; i < 3; i++) {
+                        g.add("s" + i, new CountingService());
+                    }
+                    check("start", g.start());
+                    check("stop", g.stop());
+                    return g;
+                });
+                held("processor (Java handler, 10 events)", n, () -> {
+                    Processor p = Nodekit.startProcessor(null, null, e -> HANDLED.incrementAndGet(), null);
+                    for (int i = 0; i < 10; i++) {
+                        p.submit(EVENT);
+                    }
+                    check("stop", p.stop());
+                    return p;
+                });
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + mode);
@@ -210,6 +231,44 @@ public final class ChurnProbe {
     static void summary(long n, long t0, String unit) {
         double s = (System.nanoTime() - t0) / 1e9;
         System.out.printf("done %s=%d seconds=%.1f per_second=%.0f%n", unit, n, s, n / s);
+    }
+
+    interface Handle {
+        Object make() throws Exception;
+    }
+
+    /**
+     * What a stopped handle costs while its proxy is alive: N handles made,
+     * stopped and kept reachable; Go's live heap (after Go GCs) and the Java
+     * heap (after a Java GC) before and after, per handle; then the same
+     * once they are dropped and collected.
+     */
+    static void held(String what, long n, Handle make) throws Exception {
+        for (int i = 0; i < 2_000; i++) { // warm up: class loading, JIT, Go's pools
+            make.make();
+        }
+        long[] before = settledHeaps();
+        List<Object> keep = new java.util.ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            keep.add(make.make());
+        }
+        long[] held = settledHeaps();
+        int refs = keep.size();
+        keep.clear();
+        long[] dropped = settledHeaps();
+        System.out.printf("held op=\"%s\" handles=%d go_bytes_per_handle=%.0f java_bytes_per_handle=%.0f"
+                        + " go_refs_per_handle=%.2f after_drop_go_bytes_per_handle=%.0f%n",
+                what, refs, (double) (held[0] - before[0]) / n, (double) (held[1] - before[1]) / n,
+                (double) (held[2] - before[2]) / n, (double) (dropped[0] - before[0]) / n);
+    }
+
+    /** {Go live heap, Java heap used, go.Seq's tracked references} once both sides have collected. */
+    static long[] settledHeaps() throws InterruptedException {
+        settle(); // Java GC, and go.Seq's queue thread has told Go
+        Nodekit.collectDropped();
+        Nodekit.collectDropped(); // the first GC's finalizers free more in the second
+        return new long[] {Nodekit.readGoRuntimeStats().getHeapLiveBytes(),
+                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), goRefs()};
     }
 
     /** Go objects handed to Java per operation: counted between two points with no Java GC in between. */
