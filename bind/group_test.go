@@ -2,7 +2,6 @@ package nodekit
 
 import (
 	"errors"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ type hooks struct {
 	startErr error
 	stopErr  error
 	onStart  func()
+	onStop   func()
 }
 
 func (h *hooks) Start() error {
@@ -34,7 +34,13 @@ func (h *hooks) Start() error {
 	return h.startErr
 }
 
-func (h *hooks) Stop() error { h.log.add("stop " + h.name); return h.stopErr }
+func (h *hooks) Stop() error {
+	h.log.add("stop " + h.name)
+	if h.onStop != nil {
+		h.onStop()
+	}
+	return h.stopErr
+}
 
 type calls struct {
 	mu    sync.Mutex
@@ -277,25 +283,14 @@ type panicky struct{}
 func (panicky) OnEvent(string, int, int, int64, string, int, int64) error { panic("observer bug") }
 
 func TestDroppedGroupIsStoppedWhenCollected(t *testing.T) {
-	c := newCalls()
+	stopped := make(chan struct{})
 	func() {
 		g := NewGroup()
-		require.NoError(t, g.Add("a", &hooks{name: "a", log: c}))
+		require.NoError(t, g.Add("a", &hooks{name: "a", log: newCalls(), onStop: func() { close(stopped) }}))
 		require.True(t, g.Start().IsOk())
 	}() // g is unreachable now
-	deadline := time.After(waitTimeout)
-	for {
-		runtime.GC() // what CollectDropped does after a Java GC
-		select {
-		case s := <-c.ch:
-			if s == "stop a" {
-				return
-			}
-		case <-deadline:
-			t.Fatal("a dropped group was not stopped")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	// GCs: what CollectDropped does after each Java GC.
+	require.True(t, gcUntil(stopped), "a dropped group was not stopped")
 }
 
 func TestKindOfClassifiesByCause(t *testing.T) {

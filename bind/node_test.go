@@ -2,7 +2,6 @@ package nodekit
 
 import (
 	"errors"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -128,17 +127,7 @@ func TestADroppedNodeIsStopped(t *testing.T) {
 		inner := n.n
 		go func() { inner.Join(); close(stopped) }()
 	}()
-	deadline := time.After(10 * time.Second)
-	for {
-		runtime.GC()
-		select {
-		case <-stopped:
-			return
-		case <-deadline:
-			t.Fatal("a dropped node was not stopped")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	require.True(t, gcUntil(stopped), "a dropped node was not stopped")
 }
 
 func TestTLSNodesWithPinnedKeys(t *testing.T) {

@@ -6,38 +6,32 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// collected runs Go GCs until w's object is gone, or fails after waitTimeout.
-func collected(t *testing.T, what string, gone func() bool) {
+// collected fails the test unless gone is closed (by collectedSignal) within
+// waitTimeout of Go GCs.
+func collected(t *testing.T, what string, gone <-chan struct{}) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !gone() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s is still reachable from the ended handle", what)
-		}
-		runtime.GC()
-		time.Sleep(time.Millisecond)
+	if !gcUntil(gone) {
+		t.Fatalf("%s is still reachable from the ended handle", what)
 	}
 }
 
 func TestEndedGroupLetsGoOfServicesAndObservers(t *testing.T) {
 	g := NewGroup()
 	svc, obs := &hooks{name: "a", log: newCalls()}, eventLog{newCalls()}
-	wsvc, wobs := weak.Make(svc), weak.Make(obs.c)
+	wsvc, wobs := collectedSignal(svc), collectedSignal(obs.c)
 	g.Observe(0, obs)
 	require.NoError(t, g.Add("a", svc))
 	svc, obs = nil, eventLog{}
 	require.True(t, g.Start().IsOk())
 	require.True(t, g.Stop().IsOk())
 
-	collected(t, "the Java service", func() bool { return wsvc.Value() == nil })
-	collected(t, "the observer", func() bool { return wobs.Value() == nil })
+	collected(t, "the Java service", wsvc)
+	collected(t, "the observer", wobs)
 	// The handle still answers, from what it kept.
 	assert.Equal(t, StateStopped, g.State())
 	assert.Equal(t, StateStopped, serviceState(t, g, "a"))
@@ -54,13 +48,13 @@ func TestGroupThatFailsByItselfLetsGo(t *testing.T) {
 	g := NewGroup()
 	c := newCalls()
 	svc := &hooks{name: "a", log: c}
-	wsvc := weak.Make(svc)
+	wsvc := collectedSignal(svc)
 	require.NoError(t, g.Add("a", svc))
 	svc = nil
 	require.True(t, g.Start().IsOk())
 	require.NoError(t, g.FailService("a", "lost"))
 	// Nobody calls stop() or join(): the group ends by itself and still lets go.
-	collected(t, "the Java service", func() bool { return wsvc.Value() == nil })
+	collected(t, "the Java service", wsvc)
 	assert.Equal(t, KindFailed, g.Join().Kind())
 	assert.Contains(t, g.Stop().Message(), "lost")
 	assert.Same(t, g.Join(), g.Stop(), "an ended group's outcome is one object, not a new one per call")
@@ -69,7 +63,7 @@ func TestGroupThatFailsByItselfLetsGo(t *testing.T) {
 
 func TestEndedProcessorLetsGoOfItsJavaObjects(t *testing.T) {
 	handler, store := &recorder{}, newMemStore()
-	wh, ws := weak.Make(handler), weak.Make(store)
+	wh, ws := collectedSignal(handler), collectedSignal(store)
 	p, err := StartProcessor(nil, store, handler, nil)
 	require.NoError(t, err)
 	handler, store = nil, nil
@@ -77,8 +71,8 @@ func TestEndedProcessorLetsGoOfItsJavaObjects(t *testing.T) {
 	require.NoError(t, p.UpdateState([]byte("s")))
 	require.True(t, p.Stop().IsOk())
 
-	collected(t, "the Java handler", func() bool { return wh.Value() == nil })
-	collected(t, "the Java persister", func() bool { return ws.Value() == nil })
+	collected(t, "the Java handler", wh)
+	collected(t, "the Java persister", ws)
 	assert.Equal(t, StateStopped, p.State())
 	assert.Equal(t, int64(1), p.Counters().EventsHandled, "counters survive the release")
 	assert.GreaterOrEqual(t, p.Counters().Persists, int64(1))
@@ -114,7 +108,12 @@ func (refService) Stop() error  { return nil }
 
 func TestEndedGroupsKeepNoJavaReferencePinned(t *testing.T) {
 	const groups, perGroup = 300, 3
+	// Tiny objects share 16-byte blocks: one allocated next to an unrelated
+	// live tiny object stays, so a handful may remain; a pinned service
+	// name per group would keep nearly all of them.
+	const enough = groups * perGroup * 95 / 100
 	var finalized atomic.Int64
+	enoughFinalized := make(chan struct{})
 	kept := make([]*Group, 0, groups) // as Java would, before it collects the proxies
 	events := &keptEvents{}
 	for i := 0; i < groups; i++ {
@@ -122,23 +121,19 @@ func TestEndedGroupsKeepNoJavaReferencePinned(t *testing.T) {
 		g.Observe(0, events)
 		for j := 0; j < perGroup; j++ {
 			ref := &javaRef{int32(j)}
-			runtime.SetFinalizer(ref, func(*javaRef) { finalized.Add(1) })
+			runtime.SetFinalizer(ref, func(*javaRef) {
+				if finalized.Add(1) == enough {
+					close(enoughFinalized)
+				}
+			})
 			require.NoError(t, g.Add(fmt.Sprint("s", j), refService{ref}))
 		}
 		require.True(t, g.Start().IsOk())
 		require.True(t, g.Stop().IsOk())
 		kept = append(kept, g)
 	}
-	deadline := time.Now().Add(waitTimeout)
-	for finalized.Load() < groups*perGroup && time.Now().Before(deadline) {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-	}
-	// Tiny objects share 16-byte blocks: one allocated next to an unrelated
-	// live tiny object stays, so a handful may remain; a pinned service
-	// name per group would keep nearly all of them.
-	assert.GreaterOrEqual(t, finalized.Load(), int64(groups*perGroup*95/100),
-		"Java references still pinned by ended groups")
+	assert.True(t, gcUntil(enoughFinalized), "Java references still pinned by ended groups: %d of %d finalized",
+		finalized.Load(), groups*perGroup)
 	runtime.KeepAlive(kept)
 	runtime.KeepAlive(events)
 }

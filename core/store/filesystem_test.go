@@ -388,19 +388,15 @@ func checkCrashPayload(b []byte) (uint64, error) {
 	return n, nil
 }
 
-// TestCrashWriterHelper is the child process of TestFilesystemPersisterCrash.
-// Without the environment variable it does nothing. With it, it persists
-// versions 1, 2, 3, ... of crashKey and prints "written N" after each Persist
-// returns, until it is killed.
-func TestCrashWriterHelper(t *testing.T) {
-	dir := os.Getenv(crashDirEnv)
-	if dir == "" {
-		return
-	}
+// crashWriter is the child process of TestFilesystemPersisterCrash, run by
+// TestMain when crashDirEnv names dir. It persists versions 1, 2, 3, ... of
+// crashKey and prints "written N" after each Persist returns, until it is
+// killed; it returns an exit code only if it fails or outlives its parent.
+func crashWriter(dir string) int {
 	p, err := store.NewFilesystemPersister(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return 2
 	}
 	// Safety net: never outlive a parent that failed to kill us by long.
 	deadline := time.Now().Add(time.Minute)
@@ -408,17 +404,17 @@ func TestCrashWriterHelper(t *testing.T) {
 	for n := uint64(1); time.Now().Before(deadline); n++ {
 		if err := p.Persist(crashKey, next); err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
+			return 2
 		}
 		// Prepare the next version before reporting this one, so that a
 		// kill sent on the report lands in the next Persist, not in here.
 		next = crashPayload(n + 1)
 		if _, err := fmt.Fprintf(os.Stdout, "written %d\n", n); err != nil {
-			os.Exit(3)
+			return 3
 		}
 	}
 	fmt.Fprintln(os.Stderr, "crash writer: deadline reached without being killed")
-	os.Exit(4)
+	return 4
 }
 
 type crashRun struct {
@@ -431,7 +427,7 @@ type crashRun struct {
 // returns the last version the child reported as completed.
 func runCrashWriter(t *testing.T, dir string, target uint64, jitter time.Duration) uint64 {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriterHelper$", "-test.count=1")
+	cmd := exec.Command(os.Args[0]) // TestMain runs crashWriter, no test
 	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -451,7 +447,9 @@ func runCrashWriter(t *testing.T, dir string, target uint64, jitter time.Duratio
 	for sc.Scan() { // until EOF: the child is dead and its output drained
 		var n uint64
 		if _, err := fmt.Sscanf(sc.Text(), "written %d", &n); err != nil {
-			continue // not ours (test framework output)
+			t.Errorf("child printed %q, not a report", sc.Text())
+			kill()
+			continue
 		}
 		if n != last+1 {
 			t.Errorf("child reported version %d after %d", n, last)

@@ -30,21 +30,24 @@ class FailServiceTest {
     @Test
     void failedServiceIsRestartedByItsPolicy() throws Exception {
         BlockingQueue<String> calls = new LinkedBlockingQueue<>();
+        BlockingQueue<String> running = new LinkedBlockingQueue<>(); // "conn" each time it is recorded Running
         Group g = new Group();
+        g.observe(0, (service, from, to, nanos, err, kind, at) -> {
+            if (to == Nodekit.StateRunning) running.add(service);
+        });
         ServiceOptions o = new ServiceOptions();
         o.setRestart(true);
         o.setRestartBackoffMillis(1);
         g.addWithOptions("conn", recording("conn", calls), o);
         assertTrue(g.start().isOk());
         assertEquals("start conn", next(calls));
+        assertEquals("conn", next(running));
         g.failService("conn", "socket reset");
         assertEquals("stop conn", next(calls));
         assertEquals("start conn", next(calls), "restarted after the backoff");
-        // start() has been called; the group records Running once it returns.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (g.serviceState("conn") != Nodekit.StateRunning && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        // start() has been called; the group records Running once it returns,
+        // and tells the observer.
+        assertEquals("conn", next(running), "Running again after the restart");
         assertEquals(Nodekit.StateRunning, g.serviceState("conn"));
         assertTrue(g.stop().isOk());
         assertEquals("stop conn", next(calls));

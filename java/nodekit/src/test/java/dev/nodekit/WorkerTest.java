@@ -12,11 +12,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -193,11 +196,18 @@ class WorkerTest {
     @Test
     void aDroppedWorkerIsShutDown() throws Exception {
         long pid = startAndDrop();
+        Optional<ProcessHandle> process = ProcessHandle.of(pid);
+        if (process.isEmpty()) return; // already gone and reaped
+        CompletableFuture<ProcessHandle> exited = process.get().onExit(); // completes when the process ends
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        while (!exited.isDone()) {
             assertTrue(System.nanoTime() < deadline, "the dropped worker " + pid + " still runs");
-            System.gc();
-            Thread.sleep(50);
+            System.gc(); // each Java GC is followed by a Go GC, which shuts the dropped worker down
+            try {
+                exited.get(200, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // not yet: collect again
+            }
         }
     }
 }
