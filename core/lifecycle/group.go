@@ -187,6 +187,7 @@ type entry struct {
 	wasRunning bool          // reached Running at least once
 	ctx        *serviceCtx   // of the current invocation
 	firstCtx   serviceCtx    // the first invocation's, allocated with the entry
+	firstRun   func()        // firstCtx.invoke, made by begin (see launch)
 	deadline   time.Time     // of the start or stop the run waits for
 	budget     time.Duration // the stop timeout that deadline stands for
 	fails      failures
@@ -283,10 +284,18 @@ func (g *Group) begin(ctx context.Context, owner *Handle) (*run, error) {
 	if r.clock == clock.Real() {
 		r.t0 = now
 	}
-	r.mu.Lock()
+	// What the relay would allocate on the services' goroutines, deep in
+	// their stacks, is allocated here: their stacks stay small.
 	for _, e := range entries {
 		e.since = now
+		e.firstCtx.init(&r.base, r, e, 1)
+		e.firstRun = e.firstCtx.invoke
 	}
+	if !g.observers.empty() {
+		r.events = make([]Event, 0, 8)
+		r.disp = newDispatcher(r.ctx, &g.observers, g.opts.log, r.refused, len(entries))
+	}
+	r.mu.Lock()
 	r.advance(now)
 	r.unlock()
 	// Run by a Handle: its stop begins on the goroutine that asks for it, and
@@ -378,30 +387,25 @@ func (r *run) advance(now time.Time) {
 	r.decide() // stopped short: the stop begins
 }
 
-// launch starts a new Run invocation of e.
+// launch starts a new Run invocation of e. The first one allocates nothing:
+// begin made its context and goroutine function.
 func (r *run) launch(e *entry, now time.Time) {
 	e.gen++
-	var ctx *serviceCtx
-	if e.gen == 1 {
-		ctx = &e.firstCtx
-	} else {
+	ctx := &e.firstCtx
+	if e.gen > 1 { // a restart
 		ctx = new(serviceCtx)
+		ctx.init(&r.base, r, e, e.gen)
 	}
-	ctx.init(&r.base, r, e, e.gen)
 	e.ctx, e.live, e.cancelled, e.restartAt = ctx, true, false, time.Time{}
 	r.transitionAt(e, Starting, nil, now)
-	go r.invoke(e, e.gen, ctx)
+	if e.gen == 1 {
+		go e.firstRun()
+	} else {
+		go ctx.invoke()
+	}
 	if !e.signals {
 		r.transitionAt(e, Running, nil, now) // running as soon as launched: the same instant
 	}
-}
-
-// invoke is the goroutine of one Run invocation.
-func (r *run) invoke(e *entry, gen int, ctx *serviceCtx) {
-	err := Protect(func() error { return e.svc.Run(ctx) })
-	r.mu.Lock()
-	r.exited(e, gen, err)
-	r.unlock()
 }
 
 // unlock hands the gathered events to the dispatcher, releases r.mu and, if
@@ -793,8 +797,8 @@ func (r *run) flush() {
 	if len(r.events) == 0 {
 		return
 	}
-	if r.disp == nil {
-		r.disp = newDispatcher(r.ctx, &r.g.observers, r.g.opts.log, r.refused)
+	if r.disp == nil { // an observer registered once the run had begun
+		r.disp = newDispatcher(r.ctx, &r.g.observers, r.g.opts.log, r.refused, 0)
 	}
 	r.disp.emit(r.events)
 	clear(r.events)

@@ -94,10 +94,14 @@ type dispatcher struct {
 	done      chan struct{} // closed when the goroutine exits
 }
 
-func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError)) *dispatcher {
+// newDispatcher starts the dispatcher of a group of services services: its
+// queue has room for their start and stop events up front.
+func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError), services int) *dispatcher {
+	room := min(services+1, 64)
 	d := &dispatcher{ctx: ctx, observers: obs, log: log, abort: abort,
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go d.loop()
+		queue: make([]Event, 0, room),
+		wake:  make(chan struct{}, 1), done: make(chan struct{})}
+	go d.loop(room)
 	return d
 }
 
@@ -167,9 +171,9 @@ func (d *dispatcher) close() {
 	}
 }
 
-func (d *dispatcher) loop() {
+func (d *dispatcher) loop(room int) {
 	cb := NewCallbacks(d.ctx) // observers are callbacks of the group's Handle
-	var batch []Event
+	batch := make([]Event, 0, room)
 	for range d.wake {
 		d.mu.Lock()
 		batch, d.queue = d.queue, batch[:0]
