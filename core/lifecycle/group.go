@@ -169,29 +169,34 @@ func (g *Group) Status() []ServiceStatus {
 
 // entry is one service of a Group. Fields without a comment are guarded by
 // the run's mutex.
+//
+// The fields are laid out without padding, and what only restarts need is
+// allocated on the first failure: a Group allocates its entries in slabs,
+// 256 bytes each.
 type entry struct {
-	name    string
-	svc     Service
-	opts    serviceOptions
-	signals bool
+	name string
+	svc  Service
+	opts serviceOptions
 
-	state    atomic.Int32          // read by Status
+	state      atomic.Int32 // read by Status
+	signals    bool
+	live       bool // the current Run invocation has not returned (or was left behind)
+	cancelled  bool // the group cancelled the current invocation
+	wasRunning bool // reached Running at least once
+
 	lastErr  atomic.Pointer[error] // read by Status
 	startDur atomic.Int64          // read by Status
 	stopDur  atomic.Int64          // read by Status
 
-	since      time.Time     // when state was entered
-	gen        int           // number of the current Run invocation
-	live       bool          // the current Run invocation has not returned (or was left behind)
-	cancelled  bool          // the group cancelled the current invocation
-	wasRunning bool          // reached Running at least once
-	ctx        *serviceCtx   // of the current invocation
-	firstCtx   serviceCtx    // the first invocation's, allocated with the entry
-	firstRun   func()        // firstCtx.invoke, made by begin (see launch)
-	deadline   time.Time     // of the start or stop the run waits for
-	budget     time.Duration // the stop timeout that deadline stands for
-	fails      failures
-	restartAt  time.Time // non-zero: a restart is pending
+	since     time.Time     // when state was entered
+	gen       int           // number of the current Run invocation
+	ctx       *serviceCtx   // of the current invocation
+	firstCtx  serviceCtx    // the first invocation's, allocated with the entry
+	firstRun  func()        // firstCtx.invoke, made by begin (see launch)
+	deadline  time.Time     // of the start or stop the run waits for
+	budget    time.Duration // the stop timeout that deadline stands for
+	fails     *failures     // made on the first failure
+	restartAt time.Time     // non-zero: a restart is pending
 }
 
 // phase is where a run is.
@@ -510,6 +515,9 @@ func (r *run) restartOrCause(e *entry, err error, now time.Time) error {
 	p := e.opts.restart
 	if p == nil || !e.wasRunning || errors.Is(err, ErrDoNotRestart) {
 		return &ServiceError{Service: e.name, Err: err}
+	}
+	if e.fails == nil {
+		e.fails = new(failures)
 	}
 	count := e.fails.record(now, p.Window)
 	if count > p.MaxFailures {
