@@ -88,6 +88,8 @@ type dispatcher struct {
 	delivered uint64 // events every observer has returned for
 	waiters   []ackWaiter
 	closed    bool
+	exited    bool          // the goroutine delivers nothing more
+	atExit    []func()      // called on its goroutine when it exits (see afterExit)
 	wake      chan struct{} // cap 1: there is something in queue, or closed
 	done      chan struct{} // closed when the goroutine exits
 }
@@ -141,6 +143,19 @@ func (d *dispatcher) emit(events []Event) {
 	}
 }
 
+// afterExit arranges for f to be called on the dispatcher's goroutine once it
+// has delivered everything and exits. It reports false, and arranges
+// nothing, if it has exited already.
+func (d *dispatcher) afterExit(f func()) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.exited {
+		return false
+	}
+	d.atExit = append(d.atExit, f)
+	return true
+}
+
 // close makes the dispatcher exit once it has delivered everything queued.
 func (d *dispatcher) close() {
 	d.mu.Lock()
@@ -153,9 +168,7 @@ func (d *dispatcher) close() {
 }
 
 func (d *dispatcher) loop() {
-	defer close(d.done)
 	cb := NewCallbacks(d.ctx) // observers are callbacks of the group's Handle
-	defer cb.Close()
 	var batch []Event
 	for range d.wake {
 		d.mu.Lock()
@@ -186,9 +199,15 @@ func (d *dispatcher) loop() {
 		clear(batch)
 		if closed {
 			d.mu.Lock()
-			empty := len(d.queue) == 0
+			d.exited = len(d.queue) == 0
+			atExit := d.atExit
 			d.mu.Unlock()
-			if empty {
+			if d.exited {
+				cb.Close()
+				close(d.done)
+				for _, f := range atExit {
+					f()
+				}
 				return
 			}
 		}
