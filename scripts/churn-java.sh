@@ -8,7 +8,8 @@
 #                                    and of Processor (sample every 10,000), then
 #                                    1,000,000 events through a Java handler (every 100,000)
 #   scripts/churn-java.sh MODE N [EVERY]   one run (modes: group observed processor events refs,
-#                                          exit N: how fast child JVMs end after main returns)
+#                                          exit N: how fast child JVMs end after main returns,
+#                                          held N: what N stopped handles hold while reachable)
 #
 # The output also goes to build/churn-java.txt.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -36,5 +37,6 @@ fi
 	probe observed 100000 10000
 	probe processor 100000 10000
 	probe events 1000000 100000
+	probe held 20000
 	probe exit 3000
 } | tee "$BUILD/churn-java.txt"

@@ -15,6 +15,11 @@ type Clock interface {
 	Now() time.Time
 	// NewTimer returns a timer that fires once, d from now.
 	NewTimer(d time.Duration) Timer
+	// AfterFunc returns a timer that calls f in its own goroutine once, d
+	// from now, as time.AfterFunc does: its C is nil, Stop keeps f from
+	// being called, and Reset arms it again. A goroutine that only waits for
+	// a timer needs none: the timer calls what it would have called.
+	AfterFunc(d time.Duration, f func()) Timer
 }
 
 // Timer is a one-shot timer, as time.Timer with Go 1.23 semantics: after Stop
@@ -36,6 +41,8 @@ type realClock struct{}
 func (realClock) Now() time.Time { return time.Now() }
 
 func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+func (realClock) AfterFunc(d time.Duration, f func()) Timer { return realTimer{time.AfterFunc(d, f)} }
 
 type realTimer struct{ t *time.Timer }
 

@@ -34,6 +34,14 @@ func (f *Fake) NewTimer(d time.Duration) Timer {
 	return t
 }
 
+// AfterFunc returns a timer that calls f in its own goroutine when the fake
+// time reaches Now()+d (at once for d <= 0).
+func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
+	t := &fakeTimer{f: f, fn: fn}
+	t.Reset(d)
+	return t
+}
+
 // Advance moves the fake time forward by d and fires, in deadline order,
 // every timer that is due.
 func (f *Fake) Advance(d time.Duration) {
@@ -52,7 +60,7 @@ func (f *Fake) Advance(d time.Duration) {
 		}
 		delete(f.timers, next)
 		f.notifyLocked()
-		next.c <- next.when
+		next.fire()
 	}
 }
 
@@ -87,8 +95,18 @@ func (f *Fake) notifyLocked() {
 
 type fakeTimer struct {
 	f    *Fake
-	c    chan time.Time
+	c    chan time.Time // nil for an AfterFunc timer
+	fn   func()         // non-nil for an AfterFunc timer
 	when time.Time
+}
+
+// fire delivers the deadline on c, or starts fn.
+func (t *fakeTimer) fire() {
+	if t.fn != nil {
+		go t.fn()
+		return
+	}
+	t.c <- t.when
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
@@ -118,7 +136,7 @@ func (t *fakeTimer) Reset(d time.Duration) bool {
 	armed := t.stopLocked()
 	t.when = t.f.now.Add(d)
 	if d <= 0 {
-		t.c <- t.when
+		t.fire()
 		return armed
 	}
 	t.f.timers[t] = struct{}{}

@@ -84,3 +84,25 @@ func assertNotFired(t *testing.T, tm clock.Timer) {
 	default:
 	}
 }
+
+func TestFakeAfterFunc(t *testing.T) {
+	f := clock.NewFake(time.Unix(0, 0))
+	called := make(chan struct{}, 2)
+	tm := f.AfterFunc(time.Second, func() { called <- struct{}{} })
+	assert.Nil(t, tm.C(), "an AfterFunc timer has no channel")
+	f.Advance(time.Second - 1)
+	select {
+	case <-called:
+		t.Fatal("called early")
+	default:
+	}
+	f.Advance(1)
+	<-called
+	assert.Zero(t, f.Timers())
+
+	assert.False(t, tm.Reset(time.Second), "it fired: not armed")
+	assert.True(t, tm.Stop())
+	f.Advance(time.Hour)
+	assert.False(t, tm.Reset(0), "stopped: not armed")
+	<-called // d <= 0 calls it at once
+}

@@ -42,18 +42,36 @@ type Group struct {
 
 	mu      sync.Mutex
 	entries []*entry
-	slab    []entry // entries are carved from it: one allocation per chunk
-	names   map[string]bool
+	slab    []entry         // entries are carved from it: one allocation per chunk
+	names   map[string]bool // made once the group is too large to look names up in entries
 	started bool
 }
 
+// namesAt is the size from which a Group finds taken names in a map rather
+// than by looking through its entries.
+const namesAt = 16
+
 // NewGroup returns an empty Group.
 func NewGroup(opts ...GroupOption) *Group {
-	o := groupOptions{stopTimeout: DefaultGroupStop, obsTimeout: DefaultStartTimeout, clock: clock.Real(), log: slog.Default()}
+	g := &Group{opts: groupOptions{stopTimeout: DefaultGroupStop, obsTimeout: DefaultStartTimeout,
+		clock: clock.Real(), log: slog.Default()}}
 	for _, opt := range opts {
-		opt(&o)
+		opt(&g.opts)
 	}
-	return &Group{opts: o, names: map[string]bool{}}
+	return g
+}
+
+// taken reports whether a service of that name has been added; g.mu is held.
+func (g *Group) taken(name string) bool {
+	if g.names != nil {
+		return g.names[name]
+	}
+	for _, e := range g.entries {
+		if e.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Add appends a service. It fails with ErrNilService for a nil svc, with
@@ -68,17 +86,29 @@ func (g *Group) Add(name string, svc Service, opts ...Option) error {
 	if g.started {
 		return fmt.Errorf("add %q: %w", name, ErrAlreadyStarted)
 	}
-	if g.names[name] {
+	if g.taken(name) {
 		return fmt.Errorf("add %q: %w", name, ErrDuplicateName)
 	}
-	g.names[name] = true
+	switch {
+	case g.names != nil:
+		g.names[name] = true
+	case len(g.entries) == namesAt:
+		g.names = make(map[string]bool, 2*namesAt)
+		for _, e := range g.entries {
+			g.names[e.name] = true
+		}
+		g.names[name] = true
+	}
 	if len(g.slab) == 0 {
-		g.slab = make([]entry, min(max(len(g.entries), 4), 256))
+		g.slab = make([]entry, min(max(len(g.entries), 8), 256))
 	}
 	e := &g.slab[0]
 	g.slab = g.slab[1:]
 	e.name, e.svc, e.signals = name, svc, signalsReady(svc)
 	e.opts.apply(opts)
+	if g.entries == nil {
+		g.entries = make([]*entry, 0, 8)
+	}
 	g.entries = append(g.entries, e)
 	return nil
 }
@@ -139,28 +169,34 @@ func (g *Group) Status() []ServiceStatus {
 
 // entry is one service of a Group. Fields without a comment are guarded by
 // the run's mutex.
+//
+// The fields are laid out without padding, and what only restarts need is
+// allocated on the first failure: a Group allocates its entries in slabs,
+// 256 bytes each.
 type entry struct {
-	name    string
-	svc     Service
-	opts    serviceOptions
-	signals bool
+	name string
+	svc  Service
+	opts serviceOptions
 
-	state    atomic.Int32          // read by Status
+	state      atomic.Int32 // read by Status
+	signals    bool
+	live       bool // the current Run invocation has not returned (or was left behind)
+	cancelled  bool // the group cancelled the current invocation
+	wasRunning bool // reached Running at least once
+
 	lastErr  atomic.Pointer[error] // read by Status
 	startDur atomic.Int64          // read by Status
 	stopDur  atomic.Int64          // read by Status
 
-	since      time.Time     // when state was entered
-	gen        int           // number of the current Run invocation
-	live       bool          // the current Run invocation has not returned (or was left behind)
-	cancelled  bool          // the group cancelled the current invocation
-	wasRunning bool          // reached Running at least once
-	ctx        *serviceCtx   // of the current invocation
-	firstCtx   serviceCtx    // the first invocation's, allocated with the entry
-	deadline   time.Time     // of the start or stop the run waits for
-	budget     time.Duration // the stop timeout that deadline stands for
-	fails      failures
-	restartAt  time.Time // non-zero: a restart is pending
+	since     time.Time     // when state was entered
+	gen       int           // number of the current Run invocation
+	ctx       *serviceCtx   // of the current invocation
+	firstCtx  serviceCtx    // the first invocation's, allocated with the entry
+	firstRun  func()        // firstCtx.invoke, made by begin (see launch)
+	deadline  time.Time     // of the start or stop the run waits for
+	budget    time.Duration // the stop timeout that deadline stands for
+	fails     *failures     // made on the first failure
+	restartAt time.Time     // non-zero: a restart is pending
 }
 
 // phase is where a run is.
@@ -178,11 +214,12 @@ const (
 type run struct {
 	g       *Group
 	ctx     context.Context
-	base    context.Context // ctx without its cancellation: services are cancelled one by one
+	base    detached        // ctx without its cancellation: services are cancelled one by one
 	entries []*entry
 	clock   clock.Clock
 	t0      time.Time     // with the real clock: when the run began (see now)
-	wake    chan struct{} // cap 1: the supervisor has something to look at
+	ended   chan struct{} // without a Handle: closed when the stop relay has ended
+	owner   *Handle       // under a Handle: the outcome goes to it (see end)
 
 	mu         sync.Mutex // guards the fields below and the entries' unguarded fields
 	phase      phase
@@ -200,6 +237,7 @@ type run struct {
 	watchAt    time.Time
 	watchOn    bool
 	readyDue   bool        // the relay made the group running: Ready(ctx) once r.mu is released (see unlock)
+	endDue     bool        // the stop relay ended: end once r.mu is released (see unlock)
 	restarts   clock.Timer // armed for the earliest pending restart
 	disp       *dispatcher // made on the first event for an observer
 	events     []Event     // not yet handed to the dispatcher: see flush
@@ -212,19 +250,28 @@ type run struct {
 // cause (a *ServiceError, *AbortError or *TimeoutError) with any failures and
 // stop timeouts of the stop that followed.
 func (g *Group) Run(ctx context.Context) error {
-	r, err := g.begin(ctx)
+	r, err := g.begin(ctx, nil)
 	if err != nil {
 		return err
 	}
-	r.supervise()
-	return r.result()
+	if !r.told {
+		select {
+		case <-r.ended:
+		case <-ctx.Done():
+			r.cancelled()
+			<-r.ended
+		}
+	}
+	<-r.ended
+	return r.result(r.closeDispatcher())
 }
 
-// begin is the part of Run before the supervision: it launches the first
-// services (the start relay goes on on their goroutines) and returns at once.
-// It calls no user code, so Start calls it on the caller's goroutine and
-// leaves only supervise and result to the Handle's.
-func (g *Group) begin(ctx context.Context) (*run, error) {
+// begin launches the first services (the start relay goes on on their
+// goroutines) and returns at once. It calls no user code, so Start calls it
+// on the caller's goroutine. Under a Handle (owner), the goroutine that ends
+// the stop relay reports the outcome to it, and no goroutine of the run's
+// own waits for anything (see end).
+func (g *Group) begin(ctx context.Context, owner *Handle) (*run, error) {
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()
@@ -234,30 +281,39 @@ func (g *Group) begin(ctx context.Context) (*run, error) {
 	entries := g.entries
 	g.mu.Unlock()
 
-	r := &run{g: g, ctx: ctx, base: context.WithoutCancel(ctx), entries: entries, clock: g.opts.clock,
-		wake: make(chan struct{}, 1)}
+	r := &run{g: g, ctx: ctx, base: detached{ctx}, entries: entries, clock: g.opts.clock, owner: owner}
+	if owner == nil {
+		r.ended = make(chan struct{})
+	}
 	now := r.clock.Now()
 	if r.clock == clock.Real() {
 		r.t0 = now
 	}
-	r.mu.Lock()
+	// What the relay would allocate on the services' goroutines, deep in
+	// their stacks, is allocated here: their stacks stay small.
 	for _, e := range entries {
 		e.since = now
+		e.firstCtx.init(&r.base, r, e, 1)
+		e.firstRun = e.firstCtx.invoke
 	}
+	if !g.observers.empty() {
+		r.events = make([]Event, 0, 8)
+		r.disp = newDispatcher(r.ctx, &g.observers, g.opts.log, r.refused, len(entries))
+	}
+	r.mu.Lock()
 	r.advance(now)
 	r.unlock()
 	// Run by a Handle: its stop begins on the goroutine that asks for it, and
 	// the supervisor need not wake for the cancellation.
 	if h, ok := ctx.Value(cancelKey{}).(*Handle); ok {
-		r.told = h.notifyCancel(r.cancelled)
+		r.told = h.notifyCancel(r)
 	}
 	return r, nil
 }
 
-// result is the outcome of a run that has stopped. It is a function of its
-// own, like supervise, so that Run's frame stays small: the relay's first
-// steps run on Run's goroutine, which then need not grow its stack.
-func (r *run) result() error {
+// result is the outcome of a run that has stopped, given the observers'
+// (closeDispatcher's).
+func (r *run) result(obsErr error) error {
 	r.mu.Lock()
 	err := r.cause
 	errs := r.stopErrs
@@ -266,7 +322,6 @@ func (r *run) result() error {
 	}
 	abort := r.abort
 	r.mu.Unlock()
-	obsErr := r.closeDispatcher()
 	if abort != nil && !errors.Is(err, ErrAborted) {
 		err = errors.Join(err, abort)
 	}
@@ -283,66 +338,30 @@ func (r *run) now() time.Time {
 	return r.t0.Add(time.Since(r.t0))
 }
 
-// poke wakes the supervisor; it never blocks.
-func (r *run) poke() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
+// detached is a context without the cancellation of the one it wraps, as
+// context.WithoutCancel, kept inside the run rather than allocated.
+type detached struct{ context.Context }
+
+func (detached) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (detached) Done() <-chan struct{}       { return nil }
+func (detached) Err() error                  { return nil }
+
+// decide begins the stop once there is a cause, or the context is
+// cancelled. Every step that may set a cause ends with it, on whatever
+// goroutine took the step: no goroutine of the run's own waits to decide.
+func (r *run) decide() {
+	if r.phase < phaseStopping && (r.cause != nil || r.ctx.Err() != nil) {
+		r.beginStop()
 	}
 }
 
-// supervise is the loop of the goroutine running Group.Run: it decides what
-// the relays cannot (stop, restart, timeouts) and returns once stopped.
-func (r *run) supervise() {
-	for {
-		r.mu.Lock()
-		if r.phase < phaseStopping && (r.cause != nil || r.ctx.Err() != nil) {
-			r.beginStop()
-		}
-		if r.phase == phaseStopped {
-			r.flush()
-			r.mu.Unlock()
-			return
-		}
-		r.flush()
-		var watchC, restartC <-chan time.Time
-		if r.watch != nil {
-			watchC = r.watch.C()
-		}
-		if r.restarts != nil {
-			restartC = r.restarts.C()
-		}
-		phase := r.phase
-		r.mu.Unlock()
-		var cancelled <-chan struct{} // until the stop begins, unless told
-		if phase < phaseStopping && !r.told {
-			cancelled = r.ctx.Done()
-		}
-		select {
-		case <-r.wake:
-		case <-cancelled: // looked at above
-		case <-watchC:
-			r.mu.Lock()
-			r.watchFired()
-			r.mu.Unlock()
-		case <-restartC:
-			r.mu.Lock()
-			r.restartDue()
-			r.mu.Unlock()
-		}
-	}
-}
-
-// cancelled is called by the Handle running the group when it cancels the
-// group's context, on the goroutine that stops it: the stop relay begins
-// there.
+// cancelled is called when the group's context is cancelled, on the
+// goroutine that cancels it (a Handle's Stop, through notifyCancel) or that
+// of Run: the stop relay begins there.
 func (r *run) cancelled() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.phase < phaseStopping {
-		r.beginStop()
-		r.flush()
-	}
+	r.decide()
+	r.unlock()
 }
 
 // advance is the start relay: it launches services in order from r.next
@@ -370,45 +389,67 @@ func (r *run) advance(now time.Time) {
 		}
 		r.next++
 	}
-	r.poke() // stopped short: the supervisor stops the group
+	r.decide() // stopped short: the stop begins
 }
 
-// launch starts a new Run invocation of e.
+// launch starts a new Run invocation of e. The first one allocates nothing:
+// begin made its context and goroutine function.
 func (r *run) launch(e *entry, now time.Time) {
 	e.gen++
-	var ctx *serviceCtx
-	if e.gen == 1 {
-		ctx = &e.firstCtx
-	} else {
+	ctx := &e.firstCtx
+	if e.gen > 1 { // a restart
 		ctx = new(serviceCtx)
+		ctx.init(&r.base, r, e, e.gen)
 	}
-	ctx.init(r.base, r, e, e.gen)
 	e.ctx, e.live, e.cancelled, e.restartAt = ctx, true, false, time.Time{}
 	r.transitionAt(e, Starting, nil, now)
-	go r.invoke(e, e.gen, ctx)
+	if e.gen == 1 {
+		go e.firstRun()
+	} else {
+		go ctx.invoke()
+	}
 	if !e.signals {
 		r.transitionAt(e, Running, nil, now) // running as soon as launched: the same instant
 	}
 }
 
-// invoke is the goroutine of one Run invocation.
-func (r *run) invoke(e *entry, gen int, ctx *serviceCtx) {
-	err := Protect(func() error { return e.svc.Run(ctx) })
-	r.mu.Lock()
-	r.exited(e, gen, err)
-	r.unlock()
-}
-
 // unlock hands the gathered events to the dispatcher, releases r.mu and, if
 // the relay has just made the group running, reports it (Ready on the
-// group's own context, which may take a parent group's mutex: hence after).
+// group's own context, which may take a parent group's mutex: hence after),
+// or, if the stop relay has just ended, ends the run (end). Every step of
+// the run releases r.mu through it.
 func (r *run) unlock() {
 	r.flush()
-	due := r.readyDue
-	r.readyDue = false
+	ready, end := r.readyDue, r.endDue
+	r.readyDue, r.endDue = false, false
 	r.mu.Unlock()
-	if due {
+	if ready {
 		Ready(r.ctx)
+	}
+	if end {
+		r.end()
+	}
+}
+
+// end reports the outcome of a run under a Handle once the stop relay has
+// ended, on the goroutine that ended it: at once if no observer event is
+// still being delivered; otherwise the dispatcher reports it when it has
+// delivered the last event, or the stop's deadline does, whichever comes
+// first (this goroutine may be the dispatcher's, or one that must not wait).
+func (r *run) end() {
+	r.mu.Lock()
+	d, overran, deadline := r.disp, r.obsOverran, r.deadline
+	r.mu.Unlock()
+	if d == nil || overran || closed(d.done) {
+		r.owner.ended(r.result(nil))
+		return
+	}
+	var once sync.Once
+	report := func(obsErr error) { once.Do(func() { r.owner.ended(r.result(obsErr)) }) }
+	t := r.clock.AfterFunc(max(deadline.Sub(r.now()), 0), func() { report(r.obsTimeout()) })
+	if !d.afterExit(func() { t.Stop(); report(nil) }) {
+		t.Stop()
+		report(nil) // it exited meanwhile
 	}
 }
 
@@ -464,7 +505,7 @@ func (r *run) exited(e *entry, gen int, err error) {
 		if cause := r.restartOrCause(e, err, now); cause != nil && r.cause == nil {
 			r.cause = cause
 		}
-		r.poke()
+		r.decide()
 	}
 }
 
@@ -474,6 +515,9 @@ func (r *run) restartOrCause(e *entry, err error, now time.Time) error {
 	p := e.opts.restart
 	if p == nil || !e.wasRunning || errors.Is(err, ErrDoNotRestart) {
 		return &ServiceError{Service: e.name, Err: err}
+	}
+	if e.fails == nil {
+		e.fails = new(failures)
 	}
 	count := e.fails.record(now, p.Window)
 	if count > p.MaxFailures {
@@ -494,11 +538,18 @@ func (r *run) armWatch(at, now time.Time) {
 	}
 	r.watchAt, r.watchOn = at, true
 	if r.watch == nil {
-		r.watch = r.clock.NewTimer(at.Sub(now))
-		r.poke() // the supervisor selects on the new timer from now on
+		r.watch = r.clock.AfterFunc(at.Sub(now), r.watchdog)
 		return
 	}
 	r.watch.Reset(at.Sub(now))
+}
+
+// watchdog is the watchdog timer's function.
+func (r *run) watchdog() {
+	r.mu.Lock()
+	r.watchFired()
+	r.decide()
+	r.unlock()
 }
 
 func (r *run) stopWatch() {
@@ -509,7 +560,9 @@ func (r *run) stopWatch() {
 }
 
 // watchFired handles the watchdog: the service or observers waited for may
-// have overrun their timeout; if not, it is re-armed for them.
+// have overrun their timeout; if not, it is re-armed for them. It may run
+// late, after the watchdog was stopped or re-armed: it looks at the deadline
+// of what the run waits for now.
 func (r *run) watchFired() {
 	r.watchOn = false
 	now := r.now()
@@ -588,15 +641,11 @@ func (r *run) awaitObservers() bool {
 // them refused (refused came first) or the stop began.
 func (r *run) acknowledged() {
 	r.mu.Lock()
-	running := r.phase == phaseStarted && r.cause == nil
-	if running {
-		r.phase = phaseRunning
+	if r.phase == phaseStarted && r.cause == nil {
+		r.phase, r.readyDue = phaseRunning, true
 		r.stopWatch()
 	}
-	r.mu.Unlock()
-	if running {
-		Ready(r.ctx)
-	}
+	r.unlock()
 }
 
 // beginStop ends the start or the running phase and starts the stop relay.
@@ -639,13 +688,16 @@ func (r *run) stopNext(now time.Time) {
 	r.stopping = nil
 	r.phase = phaseStopped
 	r.stopWatch()
-	// No event follows: the dispatcher may finish now, while the
-	// supervisor wakes (closeDispatcher then waits for it).
+	// No event follows: the dispatcher may finish now.
 	r.flush()
 	if r.disp != nil {
 		r.disp.close()
 	}
-	r.poke()
+	if r.owner == nil {
+		close(r.ended)
+	} else {
+		r.endDue = true
+	}
 }
 
 // armRestarts points the restart timer at the earliest pending restart.
@@ -662,14 +714,21 @@ func (r *run) armRestarts(now time.Time) {
 			r.restarts.Stop()
 		}
 	case r.restarts == nil:
-		r.restarts = r.clock.NewTimer(next.Sub(now))
-		r.poke() // the supervisor selects on the new timer from now on
+		r.restarts = r.clock.AfterFunc(next.Sub(now), r.restartTimer)
 	default:
 		r.restarts.Reset(next.Sub(now))
 	}
 }
 
-// restartDue relaunches every service whose restart is due.
+// restartTimer is the restart timer's function.
+func (r *run) restartTimer() {
+	r.mu.Lock()
+	r.restartDue()
+	r.unlock()
+}
+
+// restartDue relaunches every service whose restart is due (it may run late:
+// it looks at the times).
 func (r *run) restartDue() {
 	if r.phase >= phaseStopping {
 		return
@@ -693,19 +752,14 @@ func closed(done <-chan struct{}) bool {
 	}
 }
 
-// closeDispatcher lets the observers finish the queued events, until the
-// stop's deadline.
+// closeDispatcher waits until the observers have finished the queued events
+// (the stop relay has closed the dispatcher), until the stop's deadline.
 func (r *run) closeDispatcher() error {
 	r.mu.Lock()
-	r.flush()
 	d, overran, deadline := r.disp, r.obsOverran, r.deadline
 	r.mu.Unlock()
-	if d == nil {
-		return nil
-	}
-	d.close()
-	if overran || closed(d.done) {
-		return nil // it exits once the observer returns; the start error names it
+	if d == nil || overran || closed(d.done) {
+		return nil // an overran observer: it exits once it returns; the start error names it
 	}
 	t := r.clock.NewTimer(max(deadline.Sub(r.now()), 0))
 	defer t.Stop()
@@ -713,8 +767,13 @@ func (r *run) closeDispatcher() error {
 	case <-d.done:
 		return nil
 	case <-t.C():
-		return &TimeoutError{Stop: true, Names: []string{"observers"}, Timeout: r.g.opts.stopTimeout}
+		return r.obsTimeout()
 	}
+}
+
+// obsTimeout is the error of observers that overran the stop's deadline.
+func (r *run) obsTimeout() error {
+	return &TimeoutError{Stop: true, Names: []string{"observers"}, Timeout: r.g.opts.stopTimeout}
 }
 
 // transitionAt moves e to state to at now and queues the event for the
@@ -746,8 +805,8 @@ func (r *run) flush() {
 	if len(r.events) == 0 {
 		return
 	}
-	if r.disp == nil {
-		r.disp = newDispatcher(r.ctx, &r.g.observers, r.g.opts.log, r.refused)
+	if r.disp == nil { // an observer registered once the run had begun
+		r.disp = newDispatcher(r.ctx, &r.g.observers, r.g.opts.log, r.refused, 0)
 	}
 	r.disp.emit(r.events)
 	clear(r.events)
@@ -758,13 +817,12 @@ func (r *run) flush() {
 // event: the first refusal aborts the start (or the running group).
 func (r *run) refused(a *AbortError) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.abort != nil {
-		return
+	if r.abort == nil {
+		r.abort = a
+		if r.phase < phaseStopping && r.cause == nil {
+			r.cause = a
+		}
+		r.decide()
 	}
-	r.abort = a
-	if r.phase < phaseStopping && r.cause == nil {
-		r.cause = a
-	}
-	r.poke()
+	r.unlock()
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"nodekit.dev/nodekit/core/clock"
 )
 
 // StopBounder is implemented by services that bound their own stop, as a
@@ -34,9 +36,12 @@ type ActivityReporter interface {
 type Handle struct {
 	name        string
 	svc         Service
-	cancel      context.CancelFunc
+	opts        serviceOptions
 	stopTimeout time.Duration
+	selfBound   bool          // the service's own stop bound always ends Stop first: no timer of the Handle's
 	ready, done chan struct{}
+	cancelled   chan struct{} // Done of Run's context (see handleCtx)
+	isCancelled atomic.Bool
 	startTimer  *time.Timer // armed until ready, for services that signal readiness
 	readyOnce   sync.Once
 	finishOnce  sync.Once
@@ -49,13 +54,14 @@ type Handle struct {
 	mu                              sync.Mutex // guards the fields below until done is closed
 	err                             error
 	startAt, readyAt, stopAt, endAt time.Time
-	onCancel                        func() // see cancelled; set once by a Group run by this Handle
+	onCancel                        canceller // set once by a Group run by this Handle
 	cancelledOnce                   bool
 }
 
-// Start runs svc in a new goroutine and returns its Handle at once (for a
-// Group, the launch of its first service happens before Start returns, on
-// the caller's goroutine; the new goroutine supervises the group).
+// Start runs svc in a new goroutine and returns its Handle at once (a Group
+// needs no goroutine of its own: the launch of its first service happens
+// before Start returns, on the caller's goroutine, and its services'
+// goroutines do the rest).
 //
 // The service is Starting until it counts as running (see Service), then
 // Running; Stop or the end of Run takes it to Stopped, or to Failed with the
@@ -70,13 +76,13 @@ type Handle struct {
 //
 // A nil svc is refused: the Handle is Failed at once with ErrNilService.
 func Start(name string, svc Service, opts ...Option) *Handle {
-	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}), startAt: time.Now()}
+	h := &Handle{name: name, svc: svc, ready: make(chan struct{}), done: make(chan struct{}),
+		cancelled: make(chan struct{}), startAt: time.Now()}
 	if svc == nil {
-		h.cancel = func() {}
 		h.finish(fmt.Errorf("start %q: %w", name, ErrNilService))
 		return h
 	}
-	var o serviceOptions
+	o := &h.opts
 	o.apply(opts)
 	set := explicit(opts)
 	if o.restart != nil {
@@ -93,9 +99,7 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		startTimeout = 0 // it bounds its own start, and fails when it overruns
 	}
 	h.state.Store(int32(Starting))
-	cctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	ctx := &handleCtx{Context: cctx, h: h}
+	ctx := (*handleCtx)(h)
 	h.signals = signalsReady(svc)
 	if !h.signals {
 		h.markReady()
@@ -104,31 +108,29 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 		h.startTimer = time.AfterFunc(startTimeout, func() { h.startOverrun(startTimeout) })
 		h.mu.Unlock()
 	}
-	// A Group's first steps run here (they call no user code); the new
-	// goroutine only supervises it: one hand-off less per start.
-	var gr *run
-	var gerr error
-	g, isGroup := svc.(*Group)
-	if isGroup {
-		gr, gerr = g.begin(ctx)
-	}
-	go func() {
-		err := Protect(func() error {
-			switch {
-			case !isGroup:
-				return svc.Run(ctx)
-			case gerr != nil:
-				return gerr
-			}
-			gr.supervise()
-			return gr.result()
-		})
-		if h.stopAsked.Load() && errors.Is(err, context.Canceled) {
-			err = nil
+	// A Group runs without a goroutine of its own: its first steps run here
+	// (they call no user code), and the goroutine that ends its stop relay
+	// reports the outcome (see Group).
+	if g, ok := svc.(*Group); ok {
+		// The group's watchdog ends its stop within StopBound, a second
+		// before the Handle's bound: Stop needs no timer of its own.
+		h.selfBound = set.stopTimeout == 0 && g.opts.clock == clock.Real()
+		if _, err := g.begin(ctx, h); err != nil {
+			h.ended(err)
 		}
-		h.finish(err)
-	}()
+		return h
+	}
+	go func() { h.ended(Protect(func() error { return svc.Run(ctx) })) }()
 	return h
+}
+
+// ended records the outcome of Run: a Run that returns context.Canceled
+// after Stop has stopped cleanly.
+func (h *Handle) ended(err error) {
+	if h.stopAsked.Load() && errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	h.finish(err)
 }
 
 // startOverrun fails a service that was not ready within its start timeout
@@ -140,29 +142,38 @@ func (h *Handle) startOverrun(d time.Duration) {
 	h.finish(&TimeoutError{Names: []string{h.name}, Timeout: d})
 }
 
-// handleCtx is the context a Handle passes to Run: cancelled by Stop, and
-// carrying the Handle's readiness mark and callback owner (see NewCallbacks).
-type handleCtx struct {
-	context.Context
-	h *Handle
+// handleCtx is the context a Handle passes to Run: the Handle itself seen
+// as a context (no allocation of its own), cancelled by Stop, and carrying
+// the Handle's readiness mark and callback owner (see NewCallbacks).
+type handleCtx Handle
+
+func (c *handleCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *handleCtx) Done() <-chan struct{}       { return c.cancelled }
+
+func (c *handleCtx) Err() error {
+	if c.isCancelled.Load() {
+		return context.Canceled
+	}
+	return nil
 }
 
 // cancelKey finds the Handle whose Run received a context, for notifyCancel.
 type cancelKey struct{}
 
 func (c *handleCtx) Value(key any) any {
+	h := (*Handle)(c)
 	switch key {
 	case readyKey{}:
-		if c.h.signals {
-			return readyMarker(c.h)
+		if h.signals {
+			return readyMarker(h)
 		}
 		return nil
 	case ownerKey{}:
-		return &c.h.cb
+		return &h.cb
 	case cancelKey{}:
-		return c.h
+		return h
 	}
-	return c.Context.Value(key)
+	return nil
 }
 
 func (h *Handle) markReady() {
@@ -227,20 +238,25 @@ func (h *Handle) RequestStop() {
 // asked to be told (a Group begins its stop on the caller's goroutine instead
 // of waking its own for it).
 func (h *Handle) cancelRun() {
-	h.cancel()
+	if h.isCancelled.CompareAndSwap(false, true) {
+		close(h.cancelled)
+	}
 	h.mu.Lock()
 	f := h.onCancel
 	first := !h.cancelledOnce
 	h.cancelledOnce = true
 	h.mu.Unlock()
 	if f != nil && first {
-		f()
+		f.cancelled()
 	}
 }
 
-// notifyCancel registers f to be called, once, when Run's context is
+// A canceller is told when the context of its Run is cancelled.
+type canceller interface{ cancelled() }
+
+// notifyCancel registers f to be told, once, when Run's context is
 // cancelled; it reports false (and registers nothing) if that has happened.
-func (h *Handle) notifyCancel(f func()) bool {
+func (h *Handle) notifyCancel(f canceller) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.cancelledOnce || h.onCancel != nil {
@@ -267,7 +283,8 @@ func (h *Handle) Stop() error {
 	if err := h.selfWait("stop"); err != nil {
 		return err
 	}
-	if closed(h.done) {
+	if h.selfBound || closed(h.done) {
+		<-h.done
 		return h.join()
 	}
 	t := time.NewTimer(h.stopTimeout)

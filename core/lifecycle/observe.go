@@ -88,14 +88,20 @@ type dispatcher struct {
 	delivered uint64 // events every observer has returned for
 	waiters   []ackWaiter
 	closed    bool
+	exited    bool          // the goroutine delivers nothing more
+	atExit    []func()      // called on its goroutine when it exits (see afterExit)
 	wake      chan struct{} // cap 1: there is something in queue, or closed
 	done      chan struct{} // closed when the goroutine exits
 }
 
-func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError)) *dispatcher {
+// newDispatcher starts the dispatcher of a group of services services: its
+// queue has room for their start and stop events up front.
+func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError), services int) *dispatcher {
+	room := min(services+1, 64)
 	d := &dispatcher{ctx: ctx, observers: obs, log: log, abort: abort,
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go d.loop()
+		queue: make([]Event, 0, room),
+		wake:  make(chan struct{}, 1), done: make(chan struct{})}
+	go d.loop(room)
 	return d
 }
 
@@ -141,6 +147,19 @@ func (d *dispatcher) emit(events []Event) {
 	}
 }
 
+// afterExit arranges for f to be called on the dispatcher's goroutine once it
+// has delivered everything and exits. It reports false, and arranges
+// nothing, if it has exited already.
+func (d *dispatcher) afterExit(f func()) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.exited {
+		return false
+	}
+	d.atExit = append(d.atExit, f)
+	return true
+}
+
 // close makes the dispatcher exit once it has delivered everything queued.
 func (d *dispatcher) close() {
 	d.mu.Lock()
@@ -152,11 +171,9 @@ func (d *dispatcher) close() {
 	}
 }
 
-func (d *dispatcher) loop() {
-	defer close(d.done)
+func (d *dispatcher) loop(room int) {
 	cb := NewCallbacks(d.ctx) // observers are callbacks of the group's Handle
-	defer cb.Close()
-	var batch []Event
+	batch := make([]Event, 0, room)
 	for range d.wake {
 		d.mu.Lock()
 		batch, d.queue = d.queue, batch[:0]
@@ -186,9 +203,15 @@ func (d *dispatcher) loop() {
 		clear(batch)
 		if closed {
 			d.mu.Lock()
-			empty := len(d.queue) == 0
+			d.exited = len(d.queue) == 0
+			atExit := d.atExit
 			d.mu.Unlock()
-			if empty {
+			if d.exited {
+				cb.Close()
+				close(d.done)
+				for _, f := range atExit {
+					f()
+				}
 				return
 			}
 		}

@@ -81,6 +81,26 @@ func (c *serviceCtx) init(parent context.Context, r *run, e *entry, gen int) {
 	c.Context, c.done, c.r, c.e, c.gen = parent, make(chan struct{}), r, e, gen
 }
 
+// invoke is the goroutine of one Run invocation.
+func (c *serviceCtx) invoke() {
+	err := c.call()
+	r := c.r
+	r.mu.Lock()
+	r.exited(c.e, c.gen, err)
+	r.unlock()
+}
+
+// call runs the service, turning a panic into a *PanicError (Protect's work,
+// one frame less on every service's stack).
+func (c *serviceCtx) call() (err error) {
+	defer func() {
+		if pe := Recovered(recover()); pe != nil {
+			err = pe
+		}
+	}()
+	return c.e.svc.Run(c)
+}
+
 func (c *serviceCtx) Done() <-chan struct{} { return c.done }
 
 func (c *serviceCtx) Err() error {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,6 +74,35 @@ func children(t *testing.T) []string {
 		}
 	}
 	return found
+}
+
+// callResult is what a Call returned.
+type callResult struct {
+	out []byte
+	err error
+}
+
+// callStarted calls task (one that sends a progress update as it begins:
+// sleep, ignore-cancel) on w from a goroutine and returns once that update
+// has arrived, so the task is running in the worker; the call's outcome
+// arrives on the returned channel.
+func callStarted(ctx context.Context, t *testing.T, w *worker.Worker, task string, in []byte) <-chan callResult {
+	t.Helper()
+	started := make(chan struct{})
+	var once sync.Once
+	res := make(chan callResult, 1)
+	go func() {
+		out, err := w.Call(ctx, task, in, worker.OnProgress(func([]byte) { once.Do(func() { close(started) }) }))
+		res <- callResult{out, err}
+	}()
+	select {
+	case <-started:
+	case r := <-res:
+		t.Fatalf("%s ended before it started: %v", task, r.err)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not start within 10 s", task)
+	}
+	return res
 }
 
 // alive reports whether process pid exists and is not a zombie.

@@ -84,8 +84,13 @@ func init() {
 		go panic("unrecovered panic in a task's goroutine")
 		select {}
 	})
+	// sleep and ignore-cancel send one progress update, "started", as they
+	// begin: a test waits for it (callStarted) to know the task runs.
 	worker.Register("sleep", func(ctx context.Context, in []byte) ([]byte, error) {
 		d, _ := time.ParseDuration(string(in))
+		if err := worker.Progress(ctx, []byte("started")); err != nil {
+			return nil, err
+		}
 		select {
 		case <-time.After(d):
 			return []byte("slept"), nil
@@ -93,8 +98,11 @@ func init() {
 			return nil, ctx.Err()
 		}
 	})
-	worker.Register("ignore-cancel", func(context.Context, []byte) ([]byte, error) {
-		time.Sleep(time.Hour)
+	worker.Register("ignore-cancel", func(ctx context.Context, _ []byte) ([]byte, error) {
+		if err := worker.Progress(ctx, []byte("started")); err != nil {
+			return nil, err
+		}
+		time.Sleep(time.Hour) // the behaviour under test: a task deaf to its context
 		return nil, nil
 	})
 	worker.Register("progress", func(ctx context.Context, in []byte) ([]byte, error) {

@@ -103,17 +103,14 @@ func TestPanicInTaskGoroutine(t *testing.T) {
 
 func TestKilledFromOutside(t *testing.T) {
 	w := start(t, quiet())
-	errs := make(chan error, 3)
+	var calls []<-chan callResult
 	for range 3 {
-		go func() {
-			_, err := w.Call(context.Background(), "sleep", []byte("1h"))
-			errs <- err
-		}()
+		calls = append(calls, callStarted(context.Background(), t, w, "sleep", []byte("1h")))
 	}
-	require.Eventually(t, func() bool { return w.Pending() == 3 }, 10*time.Second, time.Millisecond)
+	require.Equal(t, 3, w.Pending())
 	require.NoError(t, syscall.Kill(w.Pid(), syscall.SIGKILL))
-	for range 3 {
-		err := <-errs
+	for _, c := range calls {
+		err := (<-c).err
 		var ce *worker.CrashError
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, syscall.SIGKILL, ce.Signal)
@@ -127,14 +124,9 @@ func TestKilledFromOutside(t *testing.T) {
 func TestCancelReachesTask(t *testing.T) {
 	w := start(t, quiet())
 	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := w.Call(ctx, "sleep", []byte("1h"))
-		errc <- err
-	}()
-	require.Eventually(t, func() bool { return w.Pending() == 1 }, 10*time.Second, time.Millisecond)
+	call := callStarted(ctx, t, w, "sleep", []byte("1h"))
 	cancel()
-	require.ErrorIs(t, <-errc, context.Canceled)
+	require.ErrorIs(t, (<-call).err, context.Canceled)
 	// The task saw the cancellation and ended: nothing stays pending, and
 	// the worker lives.
 	require.Eventually(t, func() bool { return w.Pending() == 0 }, 10*time.Second, time.Millisecond)
@@ -153,21 +145,12 @@ func TestCancelIgnoredKillsWorker(t *testing.T) {
 	cfg := quiet()
 	cfg.CancelGrace = 100 * time.Millisecond
 	w := start(t, cfg)
-	other := make(chan error, 1)
-	go func() {
-		_, err := w.Call(context.Background(), "sleep", []byte("1h"))
-		other <- err
-	}()
+	other := callStarted(context.Background(), t, w, "sleep", []byte("1h"))
 	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := w.Call(ctx, "ignore-cancel", nil)
-		errc <- err
-	}()
-	require.Eventually(t, func() bool { return w.Pending() == 2 }, 10*time.Second, time.Millisecond)
+	deaf := callStarted(ctx, t, w, "ignore-cancel", nil)
 	cancel()
-	require.ErrorIs(t, <-errc, context.Canceled)
-	err := <-other
+	require.ErrorIs(t, (<-deaf).err, context.Canceled)
+	err := (<-other).err
 	var ce *worker.CrashError
 	require.ErrorAs(t, err, &ce)
 	assert.ErrorIs(t, err, worker.ErrCancelIgnored)
@@ -293,31 +276,23 @@ func TestStartFailures(t *testing.T) {
 
 func TestShutdownAwaitsPending(t *testing.T) {
 	w := start(t, quiet())
-	res := make(chan []byte, 1)
-	go func() {
-		out, _ := w.Call(context.Background(), "sleep", []byte("200ms"))
-		res <- out
-	}()
-	require.Eventually(t, func() bool { return w.Pending() == 1 }, 10*time.Second, time.Millisecond)
+	call := callStarted(context.Background(), t, w, "sleep", []byte("200ms"))
 	require.NoError(t, w.Shutdown(context.Background()))
-	assert.Equal(t, "slept", string(<-res))
+	res := <-call
+	require.NoError(t, res.err)
+	assert.Equal(t, "slept", string(res.out))
 	assert.False(t, alive(w.Pid()))
 }
 
 func TestShutdownDeadlineKills(t *testing.T) {
 	w := start(t, quiet())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := w.Call(context.Background(), "ignore-cancel", nil)
-		errc <- err
-	}()
-	require.Eventually(t, func() bool { return w.Pending() == 1 }, 10*time.Second, time.Millisecond)
+	call := callStarted(context.Background(), t, w, "ignore-cancel", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	err := w.Shutdown(ctx)
 	require.ErrorIs(t, err, worker.ErrCrashed)
 	require.ErrorIs(t, err, worker.ErrClosed)
-	require.ErrorIs(t, <-errc, worker.ErrCrashed)
+	require.ErrorIs(t, (<-call).err, worker.ErrCrashed)
 }
 
 func TestInProcess(t *testing.T) {
@@ -377,8 +352,8 @@ func TestWorkerDiesWithItsParent(t *testing.T) {
 	require.True(t, alive(pid))
 	require.NoError(t, syscall.Kill(w.Pid(), syscall.SIGKILL))
 	<-w.Done()
-	require.Eventually(t, func() bool { return !alive(pid) }, 10*time.Second, 5*time.Millisecond,
-		"worker %d outlived its parent", pid)
+	awaitExit(t, pid, "worker %d outlived its parent", pid)
+	assert.False(t, alive(pid))
 }
 
 // TestProcessGroupKilled: what a worker started is killed with it, after a
@@ -398,7 +373,7 @@ func TestProcessGroupKilled(t *testing.T) {
 			require.NoError(t, w.Shutdown(context.Background()))
 		}
 		<-w.Done()
-		require.Eventually(t, func() bool { return !alive(pid) }, 10*time.Second, 5*time.Millisecond,
-			"the worker's child %d outlived it (crash: %v)", pid, crash)
+		awaitExit(t, pid, "the worker's child %d outlived it (crash: %v)", pid, crash)
+		assert.False(t, alive(pid))
 	}
 }

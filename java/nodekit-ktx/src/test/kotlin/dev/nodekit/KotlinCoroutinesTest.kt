@@ -21,7 +21,11 @@ import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 import kotlin.time.Duration.Companion.milliseconds
 
-/** Coroutines.kt: suspend join/stop on one dispatcher thread, events and counters as Flows. */
+/**
+ * Coroutines.kt: suspend join/stop of groups, processors and nodes on one
+ * dispatcher thread, lifecycle events, counters and node messages as Flows.
+ * The Java API underneath is tested in the nodekit module.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS) // hang guard only
 class KotlinCoroutinesTest {
     // One thread: if awaitStop blocked it, nothing else could run on it.
@@ -111,6 +115,7 @@ class KotlinCoroutinesTest {
             val got = async {
                 inbox.map { "${it.command}:${it.payload?.decodeToString()}" }.onEach { arrived.countDown() }.toList()
             }
+            val aJoined = async { a.awaitJoin() } // suspends until a has stopped, a runs on meanwhile
             withContext(kotlinx.coroutines.Dispatchers.IO) { assertTrue(b.waitPeers(1, WAIT_SECS * 1000)) }
             assertEquals(1L, b.broadcast("chat", "hi".utf8()))
             assertEquals(1L, b.broadcast("chat", "there".utf8()))
@@ -118,7 +123,9 @@ class KotlinCoroutinesTest {
             // completes its Flow, which ends with exactly those two.
             withContext(kotlinx.coroutines.Dispatchers.IO) { assertTrue(arrived.await(WAIT_SECS, TimeUnit.SECONDS)) }
             assertTrue(b.awaitStop().isOk)
+            assertTrue(!aJoined.isCompleted, "awaitJoin returned while the node ran")
             assertTrue(a.awaitStop().isOk)
+            assertTrue(aJoined.await().isOk)
             assertEquals(listOf("chat:hi", "chat:there"), got.await())
         } finally {
             b.stop()

@@ -1,6 +1,9 @@
 package dev.nodekit
 
+import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.fail
+import java.nio.file.Files
+import java.nio.file.Path
 import java.util.concurrent.BlockingQueue
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.LinkedBlockingQueue
@@ -95,4 +98,17 @@ fun chatConfig(magic: String, relay: Boolean, vararg peers: String) = NodeConfig
     addListen("tcp://127.0.0.1:0")
     peers.forEach { addPeer(it) }
     registerMessage("chat", 1024, 0.0, relay)
+}
+
+/**
+ * A config for the worker executable the jar's build makes (examples/workerhost,
+ * system property nodekit.workerhost), stderr discarded, set up by [block].
+ */
+fun workerConfig(block: WorkerConfig.() -> Unit = {}): WorkerConfig {
+    val path = Path.of(System.getProperty("nodekit.workerhost", "../../build/jvm/workerhost")).toAbsolutePath()
+    assertTrue(Files.isExecutable(path), "$path is missing: build it with scripts/build-jvm.sh")
+    return Nodekit.newWorkerConfig(path.toString()).apply {
+        discardStderr = true
+        block()
+    }
 }

@@ -1,6 +1,7 @@
 package dev.nodekit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -12,8 +13,14 @@ class SmokeTest {
     }
 
     @Test
-    void collectDroppedRuns() {
+    void collectDroppedRunsAGoGcEachCall() {
+        // At least one cycle per call (the GC sentinel may run others meanwhile).
+        long before = Nodekit.readGoRuntimeStats().getGCCycles();
         Nodekit.collectDropped();
+        long once = Nodekit.readGoRuntimeStats().getGCCycles();
         Nodekit.collectDropped();
+        long twice = Nodekit.readGoRuntimeStats().getGCCycles();
+        assertTrue(once > before, "a Go GC cycle completed: " + before + " -> " + once);
+        assertTrue(twice > once, "and another: " + once + " -> " + twice);
     }
 }

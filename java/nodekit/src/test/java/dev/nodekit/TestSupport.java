@@ -2,7 +2,10 @@ package dev.nodekit;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -82,6 +85,35 @@ final class TestSupport {
             }
         }
         return done.getCount() == 0;
+    }
+
+    /** How a child JVM ended: whether it exited in time, its exit value (-1 if killed), what it printed. */
+    record ChildJvm(boolean exited, int exitValue, String output) {}
+
+    /**
+     * Runs main's main(args) in a child JVM with this test run's class path
+     * (stdout and stderr together, through a file, so a chatty child never
+     * blocks on a full pipe), waits at most seconds and kills it if it has not
+     * exited by then. For what only a whole process shows: JVM exit, shutdown
+     * hooks, a Go panic that would abort the test JVM.
+     */
+    static ChildJvm runChildJvm(Class<?> main, long seconds, String... args) throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", cp, main.getName()));
+        command.addAll(List.of(args));
+        File out = File.createTempFile("nodekit-" + main.getSimpleName(), ".txt");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out).start();
+            boolean exited = p.waitFor(seconds, TimeUnit.SECONDS);
+            if (!exited) {
+                p.destroyForcibly().waitFor();
+            }
+            String output = new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8);
+            return new ChildJvm(exited, exited ? p.exitValue() : -1, output);
+        } finally {
+            out.delete();
+        }
     }
 
     /** A thread-safe log of calls that can also be waited on. */

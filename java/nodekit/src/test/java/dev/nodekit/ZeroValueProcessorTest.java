@@ -1,13 +1,10 @@
 package dev.nodekit;
 
+import static dev.nodekit.TestSupport.runChildJvm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import dev.nodekit.TestSupport.ChildJvm;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,21 +49,10 @@ class ZeroValueProcessorTest {
 
     @Test
     void callsOnANewProcessorDoNotKillTheJvm() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        File out = File.createTempFile("nodekit-zero-processor", ".txt");
-        out.deleteOnExit();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp, Probe.class.getName())
-                .redirectErrorStream(true)
-                .redirectOutput(out)
-                .start();
-        boolean exited = p.waitFor(60, TimeUnit.SECONDS); // hang guard
-        if (!exited) {
-            p.destroyForcibly();
-        }
-        String output = new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8);
-        assertTrue(exited, "child JVM hung; output:\n" + output);
-        assertEquals(0, p.exitValue(), "child JVM died; output:\n" + output);
+        ChildJvm child = runChildJvm(Probe.class, 60); // hang guard
+        String output = child.output();
+        assertTrue(child.exited(), "child JVM hung; output:\n" + output);
+        assertEquals(0, child.exitValue(), "child JVM died; output:\n" + output);
         assertTrue(output.contains("survived"), output);
         assertTrue(!output.contains("stop: ok") && !output.contains("join: ok"),
                 "stop()/join() of a processor that never ran must not report ok:\n" + output);

@@ -103,6 +103,41 @@ final class GcSentinel {
         scheduleBurst();
     }
 
+    /**
+     * Blocks until the sentinel has seen at least {@code cycles} Java
+     * collections in all and the collectDropped calls scheduled for them have
+     * run (for tests; woken by the notifications, no polling). Returns false
+     * if that did not happen within the timeout.
+     */
+    static boolean awaitBurst(long cycles, long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (true) {
+            List<ScheduledFuture<?>> pending;
+            synchronized (LOCK) {
+                while (GC_CYCLES.get() < cycles) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(LOCK, left);
+                }
+                pending = new ArrayList<>(PENDING);
+            }
+            try {
+                for (ScheduledFuture<?> f : pending) {
+                    f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                }
+                return true;
+            } catch (java.util.concurrent.CancellationException e) {
+                // a later collection replaced the burst: wait for the new one
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("collectDropped failed", e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                return false;
+            }
+        }
+    }
+
     /** Stops the Go GCs for good: the JVM is shutting down (NativeLoader's hook). */
     static void stop() {
         disabled = true;
@@ -145,6 +180,7 @@ final class GcSentinel {
             for (long d : DELAYS_MS) {
                 PENDING.add(scheduler.schedule(GcSentinel::collect, d, TimeUnit.MILLISECONDS));
             }
+            LOCK.notifyAll(); // awaitBurst
         }
     }
 

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Loads the Go side of the bindings (libgojni.so) into a desktop JVM.
@@ -25,17 +27,25 @@ import java.util.Locale;
  * Java proxies were garbage-collected; set {@code -Dnodekit.gcSentinel=false}
  * to turn that off.
  *
- * <p>It also registers a shutdown hook that detaches Go's idle threads from
- * the JVM ({@link #releaseThreads()}). A Go thread that once called back into
- * Java stays attached, and a JVM that ends waits up to 300 ms for attached
- * threads that are running native code (Go's idle threads look like that):
- * with the hook the JVM exits as fast as without nodekit.
+ * <p>It also registers a shutdown hook that detaches Go's threads from the
+ * JVM ({@link #releaseThreads()}). A Go thread that once called back into
+ * Java stays attached, and a JVM that ends waits, after its shutdown hooks,
+ * up to 300 ms for attached threads that are running native code (Go's idle
+ * threads look like that): with the hook none is left and the JVM exits as
+ * fast as without nodekit. A Java thread still inside a blocking nodekit call
+ * (a {@code join()}, say) when the JVM ends is in native code too; that wait
+ * is the JVM's, as for any native call.
  */
 public final class NativeLoader {
     /** System property naming an explicit libgojni.so to load. */
     public static final String LIBRARY_PROPERTY = "nodekit.native.library";
 
     private static boolean loaded;
+
+    /** Counted down by the shutdown hook once it has released Go's threads. */
+    private static final CountDownLatch RELEASED = new CountDownLatch(1);
+    /** What the hook did: Go threads detached, still attached after it, rounds of claims (-1: not run). */
+    private static volatile int hookDetached = -1, hookLeftAttached = -1, hookRounds = -1;
 
     private NativeLoader() {}
 
@@ -82,14 +92,39 @@ public final class NativeLoader {
      */
     static native int releaseThreads();
 
+    /** How many Go threads are attached to the JVM now (each once ran a callback). */
+    static native int attachedThreads();
+
+    /**
+     * Rounds of claims the last {@link #releaseThreads()} took: 1 to 3 while
+     * the thread in Go's network poller needs waking, one more if Go's
+     * signal goroutine had to be moved off an attached thread.
+     */
+    static native int releaseRounds();
+
     private static void releaseQuietly() {
+        System.Logger log = System.getLogger(NativeLoader.class.getName());
         try {
             GcSentinel.stop(); // its Go GCs would attach threads again
-            releaseThreads();
+            hookDetached = releaseThreads();
+            hookLeftAttached = attachedThreads();
+            hookRounds = releaseRounds();
+            log.log(System.Logger.Level.DEBUG, "nodekit: detached {0} Go threads in {1} rounds, {2} left attached",
+                    hookDetached, hookRounds, hookLeftAttached);
         } catch (Throwable t) { // e.g. a libgojni.so built without it: exiting slower is all it costs
-            System.getLogger(NativeLoader.class.getName())
-                    .log(System.Logger.Level.DEBUG, "nodekit: releaseThreads failed", t);
+            log.log(System.Logger.Level.DEBUG, "nodekit: releaseThreads failed", t);
+        } finally {
+            RELEASED.countDown();
         }
+    }
+
+    /**
+     * Waits until the shutdown hook has released Go's threads (for another
+     * shutdown hook, in tests); returns {detached, left attached, rounds},
+     * or null if the hook did not finish in time.
+     */
+    static int[] awaitRelease(long timeout, TimeUnit unit) throws InterruptedException {
+        return RELEASED.await(timeout, unit) ? new int[] {hookDetached, hookLeftAttached, hookRounds} : null;
     }
 
     /** The platform directory name, e.g. {@code linux-x86_64}. */

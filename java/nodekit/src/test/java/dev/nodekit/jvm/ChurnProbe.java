@@ -31,8 +31,10 @@ import java.util.stream.Stream;
  *   ChurnProbe processor N [every]  N × (startProcessor with a Java handler, 10 events, stop)
  *   ChurnProbe events N [every]     N events through one processor's Java handler
  *   ChurnProbe refs                 Go objects handed to Java per operation (no GC in between)
+ *   ChurnProbe held N               what N stopped handles still hold while Java keeps their proxies
  *   ChurnProbe exit N               ms from main's return to the JVM's end, in child JVMs:
- *                                   without nodekit, with it loaded, after N Group cycles (4 callbacks each)
+ *                                   without nodekit, with it loaded, after N Group cycles (4 callbacks each),
+ *                                   10 runs each, taking turns
  * </pre>
  *
  * Each sample line starts with "sample" and has name=value fields: cycles,
@@ -81,20 +83,48 @@ public final class ChurnProbe {
             case "refs":
                 refs();
                 break;
+            case "held":
+                held("group (3 Java services, observer)", n, () -> {
+                    Group g = new Group();
+                    g.observe(0, Event.observer(e -> HOOKS.incrementAndGet()));
+                    for (int i = 0; i < 3; i++) {
+                        g.add("s" + i, new CountingService());
+                    }
+                    check("start", g.start());
+                    check("stop", g.stop());
+                    return g;
+                });
+                held("processor (Java handler, 10 events)", n, () -> {
+                    Processor p = Nodekit.startProcessor(null, null, e -> HANDLED.incrementAndGet(), null);
+                    for (int i = 0; i < 10; i++) {
+                        p.submit(EVENT);
+                    }
+                    check("stop", p.stop());
+                    return p;
+                });
+                break;
             default:
                 throw new IllegalArgumentException("unknown mode " + mode);
         }
     }
 
-    /** Runs child JVMs that return from main and reports how long each took to end, 5 runs each. */
+    /**
+     * Runs child JVMs that return from main and reports how long each took to
+     * end: 10 runs of each kind, the kinds taking turns so that the machine's
+     * load falls on all of them alike.
+     */
     static void exitTimes(long cycles) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
-        for (long n : new long[] {-1, 0, cycles}) {
-            List<Long> ms = new java.util.ArrayList<>();
-            for (int run = 0; run < 5; run++) {
-                Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp,
-                        ChurnProbe.class.getName(), "exit-child", Long.toString(n)).redirectErrorStream(true).start();
+        long[] kinds = {-1, 0, cycles};
+        List<List<Long>> ms = new java.util.ArrayList<>();
+        for (int k = 0; k < kinds.length; k++) {
+            ms.add(new java.util.ArrayList<>());
+        }
+        for (int run = 0; run < 10; run++) {
+            for (int k = 0; k < kinds.length; k++) {
+                Process p = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", cp,
+                        ChurnProbe.class.getName(), "exit-child", Long.toString(kinds[k])).redirectErrorStream(true).start();
                 long end = -1;
                 try (java.io.BufferedReader r = new java.io.BufferedReader(
                         new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -106,10 +136,16 @@ public final class ChurnProbe {
                 }
                 p.waitFor();
                 // System.nanoTime is CLOCK_MONOTONIC on Linux: the same clock in both JVMs.
-                ms.add(end < 0 ? -1 : (System.nanoTime() - end) / 1_000_000);
+                ms.get(k).add(end < 0 ? -1 : (System.nanoTime() - end) / 1_000_000);
             }
+        }
+        for (int k = 0; k < kinds.length; k++) {
+            long n = kinds[k];
+            List<Long> sorted = new java.util.ArrayList<>(ms.get(k));
+            java.util.Collections.sort(sorted);
             String what = n < 0 ? "without nodekit" : n == 0 ? "nodekit loaded, no callback" : n + " Group cycles with an observer";
-            System.out.println("exit " + what + ": ms after main returned " + ms);
+            System.out.println("exit " + what + ": ms after main returned " + ms.get(k)
+                    + " median " + sorted.get(sorted.size() / 2));
         }
     }
 
@@ -195,6 +231,44 @@ public final class ChurnProbe {
     static void summary(long n, long t0, String unit) {
         double s = (System.nanoTime() - t0) / 1e9;
         System.out.printf("done %s=%d seconds=%.1f per_second=%.0f%n", unit, n, s, n / s);
+    }
+
+    interface Handle {
+        Object make() throws Exception;
+    }
+
+    /**
+     * What a stopped handle costs while its proxy is alive: N handles made,
+     * stopped and kept reachable; Go's live heap (after Go GCs) and the Java
+     * heap (after a Java GC) before and after, per handle; then the same
+     * once they are dropped and collected.
+     */
+    static void held(String what, long n, Handle make) throws Exception {
+        for (int i = 0; i < 2_000; i++) { // warm up: class loading, JIT, Go's pools
+            make.make();
+        }
+        long[] before = settledHeaps();
+        List<Object> keep = new java.util.ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            keep.add(make.make());
+        }
+        long[] held = settledHeaps();
+        int refs = keep.size();
+        keep.clear();
+        long[] dropped = settledHeaps();
+        System.out.printf("held op=\"%s\" handles=%d go_bytes_per_handle=%.0f java_bytes_per_handle=%.0f"
+                        + " go_refs_per_handle=%.2f after_drop_go_bytes_per_handle=%.0f%n",
+                what, refs, (double) (held[0] - before[0]) / n, (double) (held[1] - before[1]) / n,
+                (double) (held[2] - before[2]) / n, (double) (dropped[0] - before[0]) / n);
+    }
+
+    /** {Go live heap, Java heap used, go.Seq's tracked references} once both sides have collected. */
+    static long[] settledHeaps() throws InterruptedException {
+        settle(); // Java GC, and go.Seq's queue thread has told Go
+        Nodekit.collectDropped();
+        Nodekit.collectDropped(); // the first GC's finalizers free more in the second
+        return new long[] {Nodekit.readGoRuntimeStats().getHeapLiveBytes(),
+                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), goRefs()};
     }
 
     /** Go objects handed to Java per operation: counted between two points with no Java GC in between. */
