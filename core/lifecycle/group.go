@@ -43,12 +43,12 @@ type Group struct {
 	mu      sync.Mutex
 	entries []*entry
 	slab    []entry         // entries are carved from it: one allocation per chunk
-	names   map[string]bool // made once the group is too large to look names up in entries
+	names   nameSet         // indexes entries by name once there are more than namesAt
 	started bool
 }
 
-// namesAt is the size from which a Group finds taken names in a map rather
-// than by looking through its entries.
+// namesAt is the size from which a Group finds taken names in its nameSet
+// rather than by looking through its entries.
 const namesAt = 16
 
 // NewGroup returns an empty Group.
@@ -63,8 +63,8 @@ func NewGroup(opts ...GroupOption) *Group {
 
 // taken reports whether a service of that name has been added; g.mu is held.
 func (g *Group) taken(name string) bool {
-	if g.names != nil {
-		return g.names[name]
+	if len(g.entries) > namesAt {
+		return g.names.has(g.entries, name)
 	}
 	for _, e := range g.entries {
 		if e.name == name {
@@ -89,16 +89,6 @@ func (g *Group) Add(name string, svc Service, opts ...Option) error {
 	if g.taken(name) {
 		return fmt.Errorf("add %q: %w", name, ErrDuplicateName)
 	}
-	switch {
-	case g.names != nil:
-		g.names[name] = true
-	case len(g.entries) == namesAt:
-		g.names = make(map[string]bool, 2*namesAt)
-		for _, e := range g.entries {
-			g.names[e.name] = true
-		}
-		g.names[name] = true
-	}
 	if len(g.slab) == 0 {
 		g.slab = make([]entry, min(max(len(g.entries), 8), 256))
 	}
@@ -110,6 +100,9 @@ func (g *Group) Add(name string, svc Service, opts ...Option) error {
 		g.entries = make([]*entry, 0, 8)
 	}
 	g.entries = append(g.entries, e)
+	if len(g.entries) > namesAt {
+		g.names.add(g.entries)
+	}
 	return nil
 }
 

@@ -301,19 +301,20 @@ func TestAddValidation(t *testing.T) {
 	require.NoError(t, h.Stop())
 }
 
-// Names are looked up by scanning in a small group and in a map in a large
-// one: a duplicate is refused on both sides of the switch.
+// Names are looked up by scanning in a small group and in a hash table in a
+// large one, which doubles as the group grows: a duplicate is refused, and a
+// new name accepted, on both sides of the switch and across every doubling.
 func TestAddRefusesDuplicatesInLargeGroups(t *testing.T) {
 	g := lifecycle.NewGroup()
 	noop := lifecycle.ServiceFunc(func(context.Context) error { return nil })
-	for i := range 40 {
+	for i := range 300 {
 		name := fmt.Sprintf("s%d", i)
 		require.NoError(t, g.Add(name, noop))
 		for _, dup := range []string{"s0", name, fmt.Sprintf("s%d", i/2)} {
 			require.ErrorIs(t, g.Add(dup, noop), lifecycle.ErrDuplicateName, "after %d services, %s", i+1, dup)
 		}
 	}
-	assert.Len(t, g.Status(), 40)
+	assert.Len(t, g.Status(), 300)
 }
 
 func TestNestedGroups(t *testing.T) {
