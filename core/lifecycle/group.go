@@ -42,8 +42,8 @@ type Group struct {
 
 	mu      sync.Mutex
 	entries []*entry
-	slab    []entry         // entries are carved from it: one allocation per chunk
-	names   nameSet         // indexes entries by name once there are more than namesAt
+	slab    []entry // entries are carved from it: one allocation per chunk
+	names   nameSet // indexes entries by name once there are more than namesAt
 	started bool
 }
 
@@ -207,7 +207,7 @@ const (
 type run struct {
 	g       *Group
 	ctx     context.Context
-	base    detached        // ctx without its cancellation: services are cancelled one by one
+	base    detached // ctx without its cancellation: services are cancelled one by one
 	entries []*entry
 	clock   clock.Clock
 	t0      time.Time     // with the real clock: when the run began (see now)

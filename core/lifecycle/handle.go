@@ -38,7 +38,7 @@ type Handle struct {
 	svc         Service
 	opts        serviceOptions
 	stopTimeout time.Duration
-	selfBound   bool          // the service's own stop bound always ends Stop first: no timer of the Handle's
+	selfBound   bool // the service's own stop bound always ends Stop first: no timer of the Handle's
 	ready, done chan struct{}
 	cancelled   chan struct{} // Done of Run's context (see handleCtx)
 	isCancelled atomic.Bool

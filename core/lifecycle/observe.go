@@ -101,7 +101,7 @@ func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abo
 	d := &dispatcher{ctx: ctx, observers: obs, log: log, abort: abort,
 		queue: make([]Event, 0, room),
 		wake:  make(chan struct{}, 1), done: make(chan struct{})}
-	go d.loop(room)
+	runDispatcher(d, room)
 	return d
 }
 
@@ -171,8 +171,10 @@ func (d *dispatcher) close() {
 	}
 }
 
-func (d *dispatcher) loop(room int) {
-	cb := NewCallbacks(d.ctx) // observers are callbacks of the group's Handle
+// loop delivers d's events on the dispatcher goroutine whose id is id (see
+// runDispatcher) until d is closed and drained.
+func (d *dispatcher) loop(id uint64, room int) {
+	cb := callbacksOn(d.ctx, id) // observers are callbacks of the group's Handle
 	batch := make([]Event, 0, room)
 	for range d.wake {
 		d.mu.Lock()

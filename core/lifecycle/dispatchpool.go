@@ -1,0 +1,88 @@
+package lifecycle
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"nodekit.dev/nodekit/internal/goid"
+)
+
+// Dispatcher goroutines are kept for a short while after their run, so that
+// the next run with observers reuses one rather than starting a goroutine and
+// reading its id again.
+//
+// The callback check (callback.go) must know the id of the goroutine that
+// calls the observers, and reading it costs a few microseconds (a runtime
+// stack trace): a tenth of a whole 10-service run. A dispatcher goroutine
+// reads its id once, when it starts; when its run's dispatcher exits, it waits
+// up to dispatcherIdle for another run to hand it a dispatcher, and then
+// exits. At most maxIdleDispatchers wait at once; more exit at once.
+const (
+	dispatcherIdle     = 100 * time.Millisecond
+	maxIdleDispatchers = 4
+)
+
+// dispatchWorker is one dispatcher goroutine.
+type dispatchWorker struct {
+	id   uint64           // its goroutine id
+	next chan *dispatcher // cap 1: the dispatcher of the run that took it
+}
+
+var idleDispatchers struct {
+	mu   sync.Mutex
+	list []*dispatchWorker
+}
+
+// runDispatcher has d delivered on an idle dispatcher goroutine, or on a new
+// one.
+func runDispatcher(d *dispatcher, room int) {
+	idleDispatchers.mu.Lock()
+	var w *dispatchWorker
+	if n := len(idleDispatchers.list); n > 0 {
+		w = idleDispatchers.list[n-1]
+		idleDispatchers.list[n-1] = nil
+		idleDispatchers.list = idleDispatchers.list[:n-1]
+	}
+	idleDispatchers.mu.Unlock()
+	if w != nil {
+		w.next <- d
+		return
+	}
+	go func() {
+		w := &dispatchWorker{id: goid.Current(), next: make(chan *dispatcher, 1)}
+		for d := d; d != nil; d = w.idle() {
+			d.loop(w.id, room)
+		}
+	}()
+}
+
+// idle waits up to dispatcherIdle for another run's dispatcher; nil means
+// exit.
+func (w *dispatchWorker) idle() *dispatcher {
+	idleDispatchers.mu.Lock()
+	if len(idleDispatchers.list) == maxIdleDispatchers {
+		idleDispatchers.mu.Unlock()
+		return nil
+	}
+	idleDispatchers.list = append(idleDispatchers.list, w)
+	idleDispatchers.mu.Unlock()
+	t := time.NewTimer(dispatcherIdle)
+	defer t.Stop()
+	select {
+	case d := <-w.next:
+		return d
+	case <-t.C:
+	}
+	idleDispatchers.mu.Lock()
+	taken := true
+	if i := slices.Index(idleDispatchers.list, w); i >= 0 {
+		idleDispatchers.list = slices.Delete(idleDispatchers.list, i, i+1)
+		taken = false
+	}
+	idleDispatchers.mu.Unlock()
+	if !taken {
+		return nil
+	}
+	return <-w.next // taken as it timed out: the dispatcher is on its way
+}
