@@ -23,10 +23,27 @@ const (
 	maxIdleDispatchers = 4
 )
 
+// keptEvents is the most events a dispatcher buffer kept for the next run
+// holds (80 bytes each); a larger one is dropped.
+const keptEvents = 4096
+
 // dispatchWorker is one dispatcher goroutine.
 type dispatchWorker struct {
 	id   uint64           // its goroutine id
 	next chan *dispatcher // cap 1: the dispatcher of the run that took it
+	// The buffers its last run grew, empty: the next run's batch and queue.
+	batch, queue []Event
+}
+
+// keep leaves the worker a run's two buffers, both empty, for the next run.
+func (w *dispatchWorker) keep(batch, queue []Event) {
+	w.batch, w.queue = nil, nil
+	if cap(batch) <= keptEvents {
+		w.batch = batch[:0]
+	}
+	if cap(queue) <= keptEvents {
+		w.queue = queue[:0]
+	}
 }
 
 var idleDispatchers struct {
@@ -46,13 +63,18 @@ func runDispatcher(d *dispatcher, room int) {
 	}
 	idleDispatchers.mu.Unlock()
 	if w != nil {
+		d.queue = w.queue
+		if d.queue == nil {
+			d.queue = make([]Event, 0, room)
+		}
 		w.next <- d
 		return
 	}
+	d.queue = make([]Event, 0, room)
 	go func() {
-		w := &dispatchWorker{id: goid.Current(), next: make(chan *dispatcher, 1)}
+		w := &dispatchWorker{id: goid.Current(), next: make(chan *dispatcher, 1), batch: make([]Event, 0, room)}
 		for d := d; d != nil; d = w.idle() {
-			d.loop(w.id, room)
+			d.loop(w)
 		}
 	}()
 }

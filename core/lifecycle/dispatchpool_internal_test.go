@@ -55,6 +55,16 @@ func TestDispatcherGoroutineIsReusedByTheNextRun(t *testing.T) {
 	assert.ErrorIs(t, own, ErrCalledFromCallback)
 	require.Eventually(t, func() bool { return idleDispatcherCount() == 1 }, 5*time.Second, time.Millisecond,
 		"the first run's dispatcher goroutine waits for another run")
+	idleDispatchers.mu.Lock()
+	w := idleDispatchers.list[0]
+	idleDispatchers.mu.Unlock()
+	for _, buf := range [][]Event{w.batch, w.queue} {
+		require.Empty(t, buf, "kept buffers are empty")
+		require.NotZero(t, cap(buf), "the run's buffers are kept for the next")
+		for _, e := range buf[:cap(buf)] {
+			require.Zero(t, e, "a kept buffer holds no event of the ended run")
+		}
+	}
 	second, own, earlier, _ := runObserved(t, h1)
 	assert.Equal(t, first, second, "the second run's observer ran on the first run's dispatcher goroutine")
 	assert.ErrorIs(t, own, ErrCalledFromCallback, "Join of the new run's Handle from its observer")

@@ -95,11 +95,11 @@ type dispatcher struct {
 }
 
 // newDispatcher starts the dispatcher of a group of services services: its
-// queue has room for their start and stop events up front.
+// queue has room for their start events up front (or the room an earlier
+// run's left it: runDispatcher).
 func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError), services int) *dispatcher {
 	room := min(services+1, 64)
 	d := &dispatcher{ctx: ctx, observers: obs, log: log, abort: abort,
-		queue: make([]Event, 0, room),
 		wake:  make(chan struct{}, 1), done: make(chan struct{})}
 	runDispatcher(d, room)
 	return d
@@ -171,11 +171,11 @@ func (d *dispatcher) close() {
 	}
 }
 
-// loop delivers d's events on the dispatcher goroutine whose id is id (see
-// runDispatcher) until d is closed and drained.
-func (d *dispatcher) loop(id uint64, room int) {
-	cb := callbacksOn(d.ctx, id) // observers are callbacks of the group's Handle
-	batch := make([]Event, 0, room)
+// loop delivers d's events on w's goroutine until d is closed and drained,
+// and leaves w the two buffers for the next run.
+func (d *dispatcher) loop(w *dispatchWorker) {
+	cb := callbacksOn(d.ctx, w.id) // observers are callbacks of the group's Handle
+	batch := w.batch
 	for range d.wake {
 		d.mu.Lock()
 		batch, d.queue = d.queue, batch[:0]
@@ -206,9 +206,10 @@ func (d *dispatcher) loop(id uint64, room int) {
 		if closed {
 			d.mu.Lock()
 			d.exited = len(d.queue) == 0
-			atExit := d.atExit
+			atExit, queue := d.atExit, d.queue
 			d.mu.Unlock()
 			if d.exited {
+				w.keep(batch, queue)
 				cb.Close()
 				close(d.done)
 				for _, f := range atExit {
