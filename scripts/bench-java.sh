@@ -5,7 +5,7 @@
 #
 #   scripts/bench-java.sh                    every benchmark, settings for a 2-core box
 #   scripts/bench-java.sh EventsBench        only the benchmarks matching a regexp
-#   scripts/bench-java.sh -i 5 -r 5s CallBench   any JMH option; later options win
+#   scripts/bench-java.sh -i 5 -r 5s CallBench   any JMH option; it replaces the default of the same name
 #   scripts/bench-java.sh -h                 JMH's help
 #
 # Default JMH settings: one fork, 2 warm-up iterations of 1 s, 3 measured
@@ -33,8 +33,22 @@ machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat;
 own_busy() { awk '{ print $16 + $17 }' "/proc/$$/stat"; }
 busy0="$(machine_busy)" own0="$(own_busy)" t0="$(date +%s)"
 
-# shellcheck disable=SC2206 # JMH_OPTS is a list of words on purpose
-opts=(${JMH_OPTS:--f 1 -wi 2 -i 3 -w 1s -r 2s})
+# The defaults, less every option also given on the command line (JMH refuses
+# an option given twice). JMH_OPTS replaces them as they are.
+defaults=(-f 1 -wi 2 -i 3 -w 1s -r 2s)
+opts=()
+if [[ -n "${JMH_OPTS:-}" ]]; then
+	# shellcheck disable=SC2206 # JMH_OPTS is a list of words on purpose
+	opts=(${JMH_OPTS})
+else
+	for ((k = 0; k < ${#defaults[@]}; k += 2)); do
+		given=false
+		for arg in "$@"; do
+			[[ "$arg" == "${defaults[k]}" ]] && given=true
+		done
+		"$given" || opts+=("${defaults[k]}" "${defaults[k + 1]}")
+	done
+fi
 step "java dev.nodekit.bench.Main ${opts[*]} $*"
 status=0
 java -cp "$ROOT/java/bench/target/benchmarks.jar" dev.nodekit.bench.Main \
