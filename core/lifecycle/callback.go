@@ -91,22 +91,22 @@ type Callbacks struct {
 // observers). It returns nil if ctx belongs to no Handle. Call it once, on the
 // goroutine that runs the callbacks, and Close it on that goroutine when done.
 func NewCallbacks(ctx context.Context) *Callbacks {
-	if ownerOf(ctx) == nil {
-		return nil
-	}
-	return callbacksOn(ctx, goid.Current())
-}
-
-// callbacksOn is NewCallbacks for a goroutine whose id, id, the caller knows
-// already (a dispatcher goroutine reads its own once: dispatchpool.go).
-func callbacksOn(ctx context.Context, id uint64) *Callbacks {
 	o := ownerOf(ctx)
 	if o == nil {
 		return nil
 	}
-	c := &Callbacks{owner: o, id: id}
+	return o.track(goid.Current())
+}
+
+// track is NewCallbacks for the goroutine whose id is id, which the caller
+// knows already (a dispatcher goroutine reads its own once:
+// dispatchpool.go). A nil o tracks nothing.
+func (o *callbackOwner) track(id uint64) *Callbacks {
+	if o == nil {
+		return nil
+	}
 	o.register(id)
-	return c
+	return &Callbacks{owner: o, id: id}
 }
 
 // Call runs fn as a callback and returns its error, or a *PanicError if fn

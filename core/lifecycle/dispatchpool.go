@@ -54,19 +54,8 @@ var idleDispatchers struct {
 // runDispatcher has d delivered on an idle dispatcher goroutine, or on a new
 // one.
 func runDispatcher(d *dispatcher, room int) {
-	idleDispatchers.mu.Lock()
-	var w *dispatchWorker
-	if n := len(idleDispatchers.list); n > 0 {
-		w = idleDispatchers.list[n-1]
-		idleDispatchers.list[n-1] = nil
-		idleDispatchers.list = idleDispatchers.list[:n-1]
-	}
-	idleDispatchers.mu.Unlock()
-	if w != nil {
-		d.queue = w.queue
-		if d.queue == nil {
-			d.queue = make([]Event, 0, room)
-		}
+	if w := takeIdle(); w != nil {
+		d.queue = w.queue // nil if the last run's grew past keptEvents
 		w.next <- d
 		return
 	}
@@ -77,6 +66,19 @@ func runDispatcher(d *dispatcher, room int) {
 			d.loop(w)
 		}
 	}()
+}
+
+// takeIdle takes the dispatcher goroutine that became idle last, if any.
+func takeIdle() *dispatchWorker {
+	idleDispatchers.mu.Lock()
+	defer idleDispatchers.mu.Unlock()
+	n := len(idleDispatchers.list)
+	if n == 0 {
+		return nil
+	}
+	w := idleDispatchers.list[n-1]
+	idleDispatchers.list = slices.Delete(idleDispatchers.list, n-1, n)
+	return w
 }
 
 // idle waits up to dispatcherIdle for another run's dispatcher; nil means

@@ -100,7 +100,7 @@ type dispatcher struct {
 func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError), services int) *dispatcher {
 	room := min(services+1, 64)
 	d := &dispatcher{ctx: ctx, observers: obs, log: log, abort: abort,
-		wake:  make(chan struct{}, 1), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	runDispatcher(d, room)
 	return d
 }
@@ -174,7 +174,7 @@ func (d *dispatcher) close() {
 // loop delivers d's events on w's goroutine until d is closed and drained,
 // and leaves w the two buffers for the next run.
 func (d *dispatcher) loop(w *dispatchWorker) {
-	cb := callbacksOn(d.ctx, w.id) // observers are callbacks of the group's Handle
+	cb := ownerOf(d.ctx).track(w.id) // observers are callbacks of the group's Handle
 	batch := w.batch
 	for range d.wake {
 		d.mu.Lock()
