@@ -1,7 +1,12 @@
 package nodekit
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
+	"strconv"
 	"testing"
 	"time"
 
@@ -213,4 +218,84 @@ func TestObserverExceptionOnAStartEventAborts(t *testing.T) {
 	g.Observe(0, refusingListener{})
 	require.NoError(t, g.Add("a", nil))
 	assert.Equal(t, KindAborted, g.Start().Kind())
+}
+
+// fieldLog is an Observer that logs every field of every event.
+type fieldLog struct{ c *calls }
+
+func (l fieldLog) OnEvent(service string, from, to int, nanos int64, err string, kind int, at int64) error {
+	l.c.add(fmt.Sprint(service, from, to, nanos, err, kind, at))
+	return nil
+}
+
+// batchFieldLog is a BatchObserver that reads each batch back, as
+// Event.unpack does in Java, and logs the fields as fieldLog does.
+type batchFieldLog struct {
+	c     *calls
+	sizes *calls
+}
+
+func (l batchFieldLog) OnEvents(data []byte, count int) error {
+	r := bytes.NewReader(data)
+	num := func(v any) { _ = binary.Read(r, binary.BigEndian, v) }
+	str := func() string {
+		var n int32
+		num(&n)
+		b := make([]byte, n)
+		_, _ = io.ReadFull(r, b)
+		return string(b)
+	}
+	for range count {
+		service := str()
+		var from, to, kind int32
+		var nanos, at int64
+		num(&from)
+		num(&to)
+		num(&nanos)
+		err := str()
+		num(&kind)
+		num(&at)
+		l.c.add(fmt.Sprint(service, int(from), int(to), nanos, err, int(kind), at))
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("%d bytes after %d events", r.Len(), count)
+	}
+	l.sizes.add(strconv.Itoa(count))
+	return nil
+}
+
+func TestBatchObserverGetsTheSameFieldsAsAnObserver(t *testing.T) {
+	one, batched, sizes := newCalls(), newCalls(), newCalls()
+	g := NewGroup()
+	g.Observe(0, fieldLog{one})
+	g.ObserveBatch(0, batchFieldLog{batched, sizes})
+	g.ObserveBatch(0, nil) // ignored
+	require.NoError(t, g.Add("a", nil))
+	require.NoError(t, g.Add("ß-b", &hooks{name: "b", log: newCalls(), stopErr: errors.New("boom ✗")}))
+	require.True(t, g.Start().IsOk())
+	assert.Equal(t, KindFailed, g.Stop().Kind(), "b's stop hook failed")
+	// stop() returned after every observer had received every event.
+	assert.Equal(t, one.get(), batched.get())
+	assert.Len(t, one.get(), 8)
+	total := 0
+	for _, s := range sizes.get() {
+		n, err := strconv.Atoi(s)
+		require.NoError(t, err)
+		total += n
+	}
+	assert.Equal(t, 8, total, "every event came in exactly one batch")
+}
+
+type refusingBatch struct{}
+
+func (refusingBatch) OnEvents([]byte, int) error { return errors.New("not today") }
+
+func TestBatchObserverExceptionOnStartEventsAborts(t *testing.T) {
+	g := NewGroup()
+	g.ObserveBatch(3, refusingBatch{})
+	require.NoError(t, g.Add("a", nil))
+	res := g.Start()
+	assert.Equal(t, KindAborted, res.Kind())
+	assert.Contains(t, res.Message(), "not today")
+	assert.Contains(t, res.Message(), "priority 3")
 }

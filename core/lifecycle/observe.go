@@ -25,6 +25,22 @@ type Observer interface {
 	Observe(Event) error
 }
 
+// A BatchObserver is an Observer that takes events in batches: every event
+// queued when the dispatcher turns to it, in one ObserveBatch call (the
+// events are valid only during the call). It suits observers with a fixed
+// cost per call, such as one that hands events to another runtime. Its
+// events come in the same order and with the same guarantees as an
+// Observer's: a batch holds only start events or only other events, and
+// every observer, in priority order, receives a batch before the next
+// observer does. An error for a batch of start events aborts the start; the
+// *AbortError names the batch's first event, so the error itself should name
+// the event refused. Observe is never called for a BatchObserver registered
+// with a Group.
+type BatchObserver interface {
+	Observer
+	ObserveBatch(events []Event) error
+}
+
 // ObserverFunc adapts a function to an Observer.
 type ObserverFunc func(Event) error
 
@@ -182,9 +198,7 @@ func (d *dispatcher) loop(w *dispatchWorker) {
 		closed := d.closed
 		d.mu.Unlock()
 		cb.enter()
-		for _, e := range batch {
-			d.deliver(e)
-		}
+		d.deliver(batch)
 		cb.exit()
 		d.mu.Lock()
 		d.delivered += uint64(len(batch))
@@ -221,26 +235,69 @@ func (d *dispatcher) loop(w *dispatchWorker) {
 	}
 }
 
-func (d *dispatcher) deliver(e Event) {
+// deliver delivers events, split into runs of start events and runs of the
+// others, to the observers in the run's priority order (start events highest
+// first, the others lowest first). A BatchObserver receives the whole run in
+// one call, after the observers before it have received it and before those
+// after it do; between BatchObservers, Observers receive the run one event
+// at a time, each event by each of them before the next event.
+func (d *dispatcher) deliver(events []Event) {
 	list := d.observers.load()
-	start := e.IsStart()
-	for i := range list {
-		o := &list[i]
-		if !start {
-			o = &list[len(list)-1-i]
+	for len(events) > 0 {
+		start := events[0].IsStart()
+		n := 1
+		for n < len(events) && events[n].IsStart() == start {
+			n++
 		}
-		d.busy.Store(o)
-		err := observe(o.obs, e)
+		run := events[:n]
+		events = events[n:]
+		order := func(i int) *observerEntry {
+			if start {
+				return &list[i]
+			}
+			return &list[len(list)-1-i]
+		}
+		for i := 0; i < len(list); {
+			if bo, ok := order(i).obs.(BatchObserver); ok {
+				o := order(i)
+				d.busy.Store(o)
+				d.check(o, run[0], Protect(func() error { return bo.ObserveBatch(run) }))
+				i++
+				continue
+			}
+			j := i + 1 // order(i..j-1) are Observers
+			for j < len(list) && !isBatch(order(j).obs) {
+				j++
+			}
+			for _, e := range run {
+				for k := i; k < j; k++ {
+					o := order(k)
+					d.busy.Store(o)
+					d.check(o, e, observe(o.obs, e))
+				}
+			}
+			i = j
+		}
 		d.busy.Store(nil)
-		if err == nil {
-			continue
-		}
-		if _, panicked := err.(*PanicError); panicked || !start {
-			d.log.Error("lifecycle: observer failed", "priority", o.priority, "event", e.String(), "err", err)
-			continue
-		}
-		d.abort(&AbortError{Event: e, Priority: o.priority, Err: err})
 	}
+}
+
+func isBatch(obs Observer) bool {
+	_, ok := obs.(BatchObserver)
+	return ok
+}
+
+// check logs what o returned for e, or aborts the start if o refused a start
+// event.
+func (d *dispatcher) check(o *observerEntry, e Event, err error) {
+	if err == nil {
+		return
+	}
+	if _, panicked := err.(*PanicError); panicked || !e.IsStart() {
+		d.log.Error("lifecycle: observer failed", "priority", o.priority, "event", e.String(), "err", err)
+		return
+	}
+	d.abort(&AbortError{Event: e, Priority: o.priority, Err: err})
 }
 
 // observe calls obs.Observe(e), turning a panic into a *PanicError.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 
@@ -175,3 +176,146 @@ func TestObserverErrorOnStopEventIsOnlyLogged(t *testing.T) {
 	require.NoError(t, h.Stop())
 	assert.Contains(t, logs.String(), "cannot flush metrics")
 }
+
+// batchLog is a BatchObserver that keeps a copy of every batch and logs each
+// event into a log it may share with other observers.
+type batchLog struct {
+	mu      *sync.Mutex
+	log     *[]string
+	batches [][]lifecycle.Event
+}
+
+func (b *batchLog) Observe(lifecycle.Event) error { panic("a Group calls ObserveBatch") }
+
+func (b *batchLog) ObserveBatch(events []lifecycle.Event) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.batches = append(b.batches, append([]lifecycle.Event(nil), events...))
+	for _, e := range events {
+		*b.log = append(*b.log, "batch "+e.Service+":"+e.To.String())
+	}
+	return nil
+}
+
+func TestBatchObserverGetsEveryEventInBatchesOfOnePhaseInPriorityOrder(t *testing.T) {
+	var mu sync.Mutex
+	var log []string
+	g := lifecycle.NewGroup()
+	lastEntered := make(chan struct{})
+	g.Observe(10, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		if e.Service == "a" && e.To == lifecycle.Starting {
+			<-lastEntered // the other start events queue up meanwhile
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		log = append(log, "high "+e.Service+":"+e.To.String())
+		return nil
+	}))
+	batch := &batchLog{mu: &mu, log: &log}
+	g.Observe(5, batch)
+	low := newRecorder()
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		mu.Lock()
+		log = append(log, "low "+e.Service+":"+e.To.String())
+		mu.Unlock()
+		return low.Observe(e)
+	}))
+	j := &journal{}
+	for _, name := range []string{"a", "b", "c"} {
+		require.NoError(t, g.Add(name, readyService(j, name)))
+	}
+	require.NoError(t, g.Add("last", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		close(lastEntered)
+		lifecycle.Ready(ctx)
+		<-ctx.Done()
+		return nil
+	})))
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop())
+	low.until(t, "a", lifecycle.Stopped)
+
+	mu.Lock()
+	defer mu.Unlock()
+	var all []lifecycle.Event
+	longest := 0
+	for _, b := range batch.batches {
+		require.NotEmpty(t, b)
+		for _, e := range b {
+			assert.Equal(t, b[0].IsStart(), e.IsStart(), "a batch never mixes start and stop events: %v", transitions(b))
+		}
+		all = append(all, b...)
+		longest = max(longest, len(b))
+	}
+	assert.Equal(t, []string{"a:Starting", "a:Running", "b:Starting", "b:Running", "c:Starting", "c:Running",
+		"last:Starting", "last:Running", "last:Stopping", "last:Stopped", "c:Stopping", "c:Stopped",
+		"b:Stopping", "b:Stopped", "a:Stopping", "a:Stopped"}, transitions(all))
+	assert.GreaterOrEqual(t, longest, 2, "the events queued while the first observer was held came in one batch")
+	// Every event reached the observers in priority order: high, batch, low
+	// for start events; low, batch, high for the others.
+	at := make(map[string]int, len(log))
+	for i, line := range log {
+		at[line] = i
+	}
+	require.Len(t, at, 3*16)
+	for _, e := range all {
+		name := e.Service + ":" + e.To.String()
+		order := []string{"high " + name, "batch " + name, "low " + name}
+		if !e.IsStart() {
+			slices.Reverse(order)
+		}
+		assert.Less(t, at[order[0]], at[order[1]], name)
+		assert.Less(t, at[order[1]], at[order[2]], name)
+	}
+}
+
+func TestBatchObserverErrorOnStartEventsAborts(t *testing.T) {
+	g := lifecycle.NewGroup()
+	veto := errors.New("b may not run")
+	g.Observe(7, batchFunc(func(events []lifecycle.Event) error {
+		for _, e := range events {
+			if e.Service == "b" && e.To == lifecycle.Running {
+				return veto
+			}
+		}
+		return nil
+	}))
+	j := &journal{}
+	require.NoError(t, g.Add("a", readyService(j, "a")))
+	require.NoError(t, g.Add("b", readyService(j, "b")))
+	err := g.Run(context.Background())
+	assert.ErrorIs(t, err, lifecycle.ErrAborted)
+	assert.ErrorIs(t, err, veto)
+	var ae *lifecycle.AbortError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 7, ae.Priority)
+	assert.True(t, ae.Event.IsStart(), "names the first event of the refused batch: %v", ae.Event)
+	assert.Equal(t, []string{"start a", "start b", "stop b", "stop a"}, j.get())
+}
+
+func TestPanickingBatchObserverIsLoggedAndTheOthersGoOn(t *testing.T) {
+	logs := &syncBuffer{}
+	g := lifecycle.NewGroup(lifecycle.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	g.Observe(10, batchFunc(func([]lifecycle.Event) error { panic("batch observer bug") }))
+	g.Observe(11, batchFunc(func(events []lifecycle.Event) error {
+		if events[0].IsStart() {
+			return nil
+		}
+		return errors.New("cannot export")
+	}))
+	obs := newRecorder()
+	g.Observe(0, obs)
+	require.NoError(t, g.Add("svc", lifecycle.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })))
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop(), "neither a panic nor an error for stop events fails the group")
+	assert.Equal(t, []string{"svc:Starting", "svc:Running", "svc:Stopping", "svc:Stopped"},
+		transitions(obs.until(t, "svc", lifecycle.Stopped)))
+	assert.Contains(t, logs.String(), "batch observer bug")
+	assert.Contains(t, logs.String(), "priority=10")
+	assert.Contains(t, logs.String(), "cannot export")
+}
+
+// batchFunc is a BatchObserver made of a function.
+type batchFunc func([]lifecycle.Event) error
+
+func (f batchFunc) Observe(lifecycle.Event) error               { panic("a Group calls ObserveBatch") }
+func (f batchFunc) ObserveBatch(events []lifecycle.Event) error { return f(events) }
