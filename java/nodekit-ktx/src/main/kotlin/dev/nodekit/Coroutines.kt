@@ -91,9 +91,13 @@ data class LifecycleEvent(
  */
 fun Group.events(priority: Long = 0): Flow<LifecycleEvent> {
     val channel = Channel<LifecycleEvent>(Channel.UNLIMITED)
-    var watching = false // only touched by the observer, which Go calls one event at a time
-    observe(priority) { service, from, to, nanos, error, kind, at ->
-        channel.trySend(LifecycleEvent(service, State.of(from), State.of(to), nanos.nanoseconds, error, Kind.of(kind), at))
+    var watching = false // only touched by the observer, which Go calls one batch at a time
+    // One Go→Java call per batch of events, not per event (BatchObserver).
+    observeBatch(priority) { data, count ->
+        for (e in Event.unpack(data, count)) {
+            channel.trySend(LifecycleEvent(e.service, State.of(e.from), State.of(e.to), e.durationNanos.nanoseconds,
+                e.error, Kind.of(e.errorKind), e.atUnixNanos))
+        }
         if (!watching) { // the group has started: its end can now be awaited
             watching = true
             joinAsync { channel.close() }

@@ -4,6 +4,7 @@ import static dev.nodekit.TestSupport.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nodekit.TestSupport.QueueLogger;
@@ -266,5 +267,70 @@ class ObserverTest {
         assertTrue(g.stop().isOk());
         assertTrue(poll(tried, "a log call").contains("observer failed"));
         assertEquals(List.of("start a", "stop a"), calls.snapshot());
+    }
+
+    @Test
+    void aBatchObserverGetsTheSameEventsAsAnObserverInFewerCalls() throws Exception {
+        List<Event> one = new ArrayList<>();
+        List<Event> batched = new ArrayList<>();
+        AtomicInteger calls = new AtomicInteger();
+        Group g = new Group();
+        g.observe(0, Event.observer(e -> {
+            synchronized (one) {
+                one.add(e);
+            }
+        }));
+        g.observeBatch(0, (data, count) -> {
+            calls.incrementAndGet();
+            List<Event> events = Event.unpack(data, count);
+            assertEquals(count, events.size());
+            for (Event e : events) {
+                assertEquals(events.get(0).isStart(), e.isStart(), "a batch never mixes start and stop events");
+            }
+            synchronized (batched) {
+                batched.addAll(events);
+            }
+        });
+        g.observeBatch(0, null); // ignored
+        for (int i = 0; i < 50; i++) {
+            g.add("sérvice-" + i, null);
+        }
+        assertTrue(g.start().isOk());
+        assertTrue(g.stop().isOk());
+        // stop() returned after every observer had received every event.
+        synchronized (one) {
+            synchronized (batched) {
+                assertEquals(200, one.size());
+                assertEquals(one, batched);
+            }
+        }
+        assertTrue(calls.get() >= 2 && calls.get() <= 200, calls.get() + " batches");
+    }
+
+    @Test
+    void aBatchObserverExceptionForStartEventsAbortsWithItsClassName() throws Exception {
+        List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Group g = new Group();
+        g.observeBatch(4, Event.batchObserver(e -> {
+            handled.add(label(e));
+            if (e.getTo() == Nodekit.StateRunning) {
+                throw new IOException("no quota for " + e.getService());
+            }
+        }));
+        g.add("a", null);
+        Result r = g.start();
+        assertEquals(Nodekit.KindAborted, r.kind(), r.message());
+        assertTrue(r.message().contains("java.io.IOException: no quota for a"), r.message());
+        assertTrue(r.message().contains("priority 4"), r.message());
+        assertTrue(handled.containsAll(List.of("a:Starting", "a:Running")), handled.toString());
+    }
+
+    @Test
+    void unpackRefusesABatchThatDoesNotHoldCountEvents() {
+        assertEquals(List.of(), Event.unpack(null, 0));
+        assertThrows(IllegalArgumentException.class, () -> Event.unpack(null, 1));
+        assertThrows(IllegalArgumentException.class, () -> Event.unpack(new byte[] {0, 0, 0, 9, 'a'}, 1));
+        assertThrows(IllegalArgumentException.class, () -> Event.unpack(new byte[3], 0));
+        assertThrows(IllegalArgumentException.class, () -> Event.unpack(new byte[0], -1));
     }
 }

@@ -1,5 +1,7 @@
 package dev.nodekit.bench;
 
+import dev.nodekit.BatchObserver;
+import dev.nodekit.Event;
 import dev.nodekit.Group;
 import dev.nodekit.Observer;
 import dev.nodekit.Service;
@@ -28,7 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code javaServices}: services with empty Java start()/stop(), no observer:
  *       2 Go→Java calls per service;</li>
  *   <li>{@code javaServicesCountingObserver}: Java hooks and the observer: 6 Go→Java
- *       calls per service.</li>
+ *       calls per service;</li>
+ *   <li>{@code nullServicesBatchObserver}, {@code javaServicesBatchObserver}: the
+ *       same as the two observer variants with the events counted by a
+ *       {@code BatchObserver} ({@code Event.batchObserver}: each batch unpacked
+ *       into Event objects): one Go→Java call per batch of events.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -63,13 +69,28 @@ public class GroupBench {
     }
 
     private final CountingObserver observer = new CountingObserver();
+    private final AtomicLong batchEvents = new AtomicLong();
+    private final AtomicLong batchCalls = new AtomicLong();
+    private final BatchObserver counting = Event.batchObserver(e -> batchEvents.incrementAndGet());
+    private final BatchObserver batchObserver = (data, count) -> {
+        batchCalls.incrementAndGet();
+        counting.onEvents(data, count);
+    };
+    private long groupsBatchObserved;
     private final EmptyService empty = new EmptyService();
     private long groupsObserved;
 
     private static void run(Observer obs, Service svc) throws Exception {
+        run(obs, null, svc);
+    }
+
+    private static void run(Observer obs, BatchObserver batch, Service svc) throws Exception {
         Group g = new Group();
         if (obs != null) {
             g.observe(0, obs);
+        }
+        if (batch != null) {
+            g.observeBatch(0, batch);
         }
         for (String name : NAMES) {
             g.add(name, svc);
@@ -104,11 +125,30 @@ public class GroupBench {
         groupsObserved++;
     }
 
+    @Benchmark
+    @OperationsPerInvocation(SERVICES)
+    public void nullServicesBatchObserver() throws Exception {
+        run(null, batchObserver, null);
+        groupsBatchObserved++;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(SERVICES)
+    public void javaServicesBatchObserver() throws Exception {
+        run(null, batchObserver, empty);
+        groupsBatchObserved++;
+    }
+
     @TearDown(Level.Iteration)
     public void report() {
         if (groupsObserved > 0) {
             System.out.printf("(observer: %.2f events per service)%n",
                     (double) observer.events.get() / groupsObserved / SERVICES);
+        }
+        if (groupsBatchObserved > 0) {
+            System.out.printf("(batch observer: %.2f events per service, %.2f per call)%n",
+                    (double) batchEvents.get() / groupsBatchObserved / SERVICES,
+                    (double) batchEvents.get() / batchCalls.get());
         }
     }
 }

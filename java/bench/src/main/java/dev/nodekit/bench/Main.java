@@ -176,7 +176,10 @@ public final class Main {
             Result<?> none = get("GroupBench.nullServices");
             Result<?> obs = get("GroupBench.nullServicesCountingObserver");
             Result<?> svc = get("GroupBench.javaServices");
-            if (none != null || obs != null || svc != null) {
+            Result<?> both = get("GroupBench.javaServicesCountingObserver");
+            Result<?> batch = get("GroupBench.nullServicesBatchObserver");
+            Result<?> bothBatch = get("GroupBench.javaServicesBatchObserver");
+            if (none != null || obs != null || svc != null || both != null || batch != null || bothBatch != null) {
                 System.out.println("Group built, started and stopped from Java, per service (" + GroupBench.SERVICES + " per group):");
                 if (none != null) {
                     line("services without hooks, no observer", none, "");
@@ -190,6 +193,18 @@ public final class Main {
                     line("Java services, empty start()/stop()", svc, none == null ? ""
                             : String.format("(%.2f µs per start()/stop() callback)",
                             (svc.getScore() - none.getScore()) / 2 / 1000));
+                }
+                if (batch != null) {
+                    line("+ a BatchObserver counting events", batch, none == null ? ""
+                            : String.format("(%.2f µs per event more than no observer)",
+                            (batch.getScore() - none.getScore()) / 4 / 1000));
+                }
+                for (Result<?> r : new Result<?>[] {both, bothBatch}) {
+                    if (r != null) {
+                        double us = r.getScore() / 1000;
+                        line(r == both ? "Java services + an observer" : "Java services + a BatchObserver", r,
+                                String.format("target ≤ 8 µs: %s", us <= 8 ? "met" : "NOT met"));
+                    }
                 }
             }
         }
