@@ -27,9 +27,13 @@
 // # Sessions
 //
 // Inbound connections are refused, with a reject message giving the code
-// and reason, while the node stops, from a banned IP, beyond MaxInbound
-// (counting handshakes in flight) or MaxPerIP, and for a node already
-// connected (same nonce). Outbound slots pick addresses from the book and
+// and reason, while the node stops, from a banned IP, beyond MaxPerIP, and
+// for a node already connected (same nonce). At MaxInbound (counting
+// handshakes in flight) a newcomer evicts the inbound peer that connected
+// last, and is refused only if every slot is still handshaking: a full
+// node never locks out a newcomer that knows no one else (a full seed
+// would otherwise leave it with an empty book for good), and long-lived
+// connections are the last to go. Outbound slots pick addresses from the book and
 // ask their new peers for more (getaddr/addr). A slot with nothing to try
 // starts a discovery round, at most every DiscoveryInterval: getaddr to the
 // connected peers or, when none is connected or the book is empty, a seed

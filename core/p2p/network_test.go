@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"nodekit.dev/nodekit/core/peer"
 )
 
 // connected reports whether the nodes' connections form one component.
@@ -150,4 +152,36 @@ func TestChurnKeepsTheNetworkConnected(t *testing.T) {
 	eventually(t, fmt.Sprintf("connected again after %d restarts", restarts), 20*time.Second, func() bool {
 		return allReachTarget(nodes, slots) && connected(nodes)
 	}, func() string { return describe(nodes) })
+}
+
+func TestANewcomerWhoseOnlySeedIsFullStillJoins(t *testing.T) {
+	seed, _ := startNode(t, testSettings(func(s *Settings) { s.MaxInbound = 1 }))
+	seedAddr := addrOf(t, seed)
+	b, _ := startNode(t, testSettings(func(s *Settings) { s.Seeds = []string{seedAddr}; s.OutboundSlots = 1 }))
+	eventually(t, "the seed learns b's address", 5*time.Second, func() bool {
+		untried, tried := seed.book.Len()
+		return untried+tried > 0
+	})
+	// A foreign client takes the seed's only inbound slot and keeps it.
+	var squatter *peer.Peer
+	eventually(t, "the squatter connects", 5*time.Second, func() bool {
+		p, err := rawPeer(t, seedAddr, 77)
+		if err != nil {
+			return false // b's seed session holds the slot for a moment
+		}
+		squatter = p
+		return true
+	})
+	defer runRaw(squatter)()
+
+	c, _ := startNode(t, testSettings(func(s *Settings) { s.Seeds = []string{seedAddr}; s.OutboundSlots = 1 }))
+	eventually(t, "c, knowing only the full seed, connects to b", 10*time.Second, func() bool {
+		for _, p := range c.Peers() {
+			if p.ListenAddr == addrOf(t, b) {
+				return true
+			}
+		}
+		return false
+	}, func() string { return describe([]*Node{seed, b, c}) })
+	require.Positive(t, seed.Stats().Evicted)
 }

@@ -83,6 +83,7 @@ type Node struct {
 
 	dropped atomic.Uint64 // Stats.Dropped of peers already gone
 	relayed atomic.Uint64
+	evicted atomic.Uint64
 }
 
 type observer struct {
@@ -102,6 +103,8 @@ type conn struct {
 	gotAddr  chan struct{} // seed: closed on the first addr message
 	gotOnce  sync.Once
 	cb       *lifecycle.Callbacks // handlers run as callbacks of the node's handle
+	since    time.Time            // when it was registered; guarded by Node.mu
+	evicted  bool                 // its inbound slot went to a newcomer; guarded by Node.mu
 }
 
 // New checks s and returns a node that is not yet running.
@@ -436,10 +439,16 @@ func (n *Node) serve(ctx context.Context, nc net.Conn, session string, dialAddr 
 		code, reason = peer.RejectUntrusted, "key not trusted"
 	case inbound && n.bans.Banned(host):
 		code, reason = peer.RejectBanned, "banned"
-	case inbound && (n.s.MaxInbound < 0 || n.nIn >= n.s.MaxInbound):
-		code, reason = peer.RejectFull, fmt.Sprintf("%d inbound peers, limit %d", n.nIn, max(n.s.MaxInbound, 0))
+	case inbound && n.s.MaxInbound < 0:
+		code, reason = peer.RejectFull, "inbound connections not accepted"
 	case n.s.MaxPerIP > 0 && n.perIP[host] >= n.s.MaxPerIP:
 		code, reason = peer.RejectTooManyIP, fmt.Sprintf("%d connections from %s, limit %d", n.perIP[host], host, n.s.MaxPerIP)
+	}
+	var victim *conn
+	if code == 0 && inbound && n.nIn >= n.s.MaxInbound {
+		if victim = n.evictLocked(); victim == nil {
+			code, reason = peer.RejectFull, fmt.Sprintf("%d inbound peers (none connected yet to give way), limit %d", n.nIn, n.s.MaxInbound)
+		}
 	}
 	if code == 0 {
 		n.perIP[host]++
@@ -448,6 +457,10 @@ func (n *Node) serve(ctx context.Context, nc net.Conn, session string, dialAddr 
 		}
 	}
 	n.mu.Unlock()
+	if victim != nil {
+		n.s.Logger.Debug("p2p: inbound full, evicted the youngest inbound peer", "peer", victim.p.ID(), "for", nc.RemoteAddr().String())
+		victim.p.Disconnect()
+	}
 	if code != 0 {
 		p.Reject(code, reason)
 		return nil, p.Err()
@@ -494,6 +507,7 @@ func (n *Node) serve(ctx context.Context, nc net.Conn, session string, dialAddr 
 		p.Disconnect()
 		return nil, errShutdown
 	}
+	c.since = time.Now()
 	n.conns[c] = struct{}{}
 	n.byID[p.ID()] = c
 	n.nonces[p.Remote().Nonce]++
@@ -555,6 +569,27 @@ func (c *conn) addrKeys() []string {
 	return out
 }
 
+// evictLocked picks the inbound peer that connected last, hands its
+// inbound slot over (nIn drops now, so a newcomer takes it) and returns it
+// for the caller to disconnect; nil if no inbound peer is connected yet
+// (every slot is a handshake in flight). The youngest goes so that
+// long-lived connections survive and a newcomer flooding a node evicts its
+// own connections first.
+func (n *Node) evictLocked() *conn {
+	var victim *conn
+	for c := range n.conns {
+		if c.session == SessionInbound && !c.evicted && (victim == nil || c.since.After(victim.since)) {
+			victim = c
+		}
+	}
+	if victim != nil {
+		victim.evicted = true
+		n.nIn--
+		n.evicted.Add(1)
+	}
+	return victim
+}
+
 func (n *Node) releaseLocked(host string, inbound bool) {
 	if n.perIP[host]--; n.perIP[host] <= 0 {
 		delete(n.perIP, host)
@@ -598,7 +633,7 @@ func (n *Node) runConn(ctx context.Context, c *conn) {
 	if c.session == SessionOutbound {
 		n.nOut--
 	}
-	n.releaseLocked(c.host, c.session == SessionInbound)
+	n.releaseLocked(c.host, c.session == SessionInbound && !c.evicted) // an evicted peer's slot was handed over
 	n.signalLocked()
 	n.mu.Unlock()
 	var pe *peer.Error
@@ -820,6 +855,9 @@ type Stats struct {
 	Dropped uint64
 	// Relayed counts gossiped messages forwarded to a peer.
 	Relayed uint64
+	// Evicted counts inbound peers disconnected to make room for a newcomer
+	// while MaxInbound was reached.
+	Evicted uint64
 }
 
 // Stats returns a snapshot of the node's counters.
@@ -840,6 +878,7 @@ func (n *Node) Stats() Stats {
 	}
 	s.Dropped += n.dropped.Load()
 	s.Relayed = n.relayed.Load()
+	s.Evicted = n.evicted.Load()
 	return s
 }
 

@@ -99,15 +99,30 @@ func TestManualPeerReconnectsWithBackoff(t *testing.T) {
 }
 
 func TestInboundLimitsRejectWithAReason(t *testing.T) {
-	n, _ := startNode(t, testSettings(func(s *Settings) { s.MaxInbound = 1 }))
-	p1, err := rawPeer(t, addrOf(t, n), 11)
-	require.NoError(t, err)
-	defer p1.Disconnect()
-	_, err = rawPeer(t, addrOf(t, n), 12)
+	none, _ := startNode(t, testSettings(func(s *Settings) { s.MaxInbound = -1 }))
+	_, err := rawPeer(t, addrOf(t, none), 10)
 	var re *peer.RejectError
 	require.ErrorAs(t, err, &re)
 	require.Equal(t, peer.RejectFull, re.Code)
 	require.ErrorIs(t, err, peer.ErrRejected)
+
+	// The only inbound slot is a handshake in flight: no connected peer can
+	// give way, so the newcomer is refused.
+	n, _ := startNode(t, testSettings(func(s *Settings) { s.MaxInbound = 1 }))
+	a, err := ParseAddr(addrOf(t, n))
+	require.NoError(t, err)
+	silent, err := net.Dial("tcp", a.HostPort)
+	require.NoError(t, err)
+	defer silent.Close()
+	eventually(t, "the silent connection holds the slot", 5*time.Second, func() bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.nIn == 1
+	})
+	_, err = rawPeer(t, addrOf(t, n), 12)
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, peer.RejectFull, re.Code)
+	require.Contains(t, re.Reason, "limit 1")
 
 	m, _ := startNode(t, testSettings(func(s *Settings) { s.MaxPerIP = 1 }))
 	q1, err := rawPeer(t, addrOf(t, m), 21)
@@ -121,6 +136,49 @@ func TestInboundLimitsRejectWithAReason(t *testing.T) {
 	_, err = rawPeer(t, addrOf(t, m), 21)
 	require.ErrorAs(t, err, &re)
 	require.Contains(t, []peer.RejectCode{peer.RejectTooManyIP, peer.RejectDuplicate}, re.Code)
+}
+
+// runRaw runs a raw peer until it is disconnected; the returned func
+// disconnects it and waits.
+func runRaw(p *peer.Peer) func() {
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(context.Background()) }()
+	return func() { p.Disconnect(); <-done }
+}
+
+func TestAFullNodeEvictsItsYoungestInboundPeerForANewcomer(t *testing.T) {
+	n, _ := startNode(t, testSettings(func(s *Settings) { s.MaxInbound = 2 }))
+	var stops []func()
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	var ps []*peer.Peer
+	for i := range 2 {
+		p, err := rawPeer(t, addrOf(t, n), uint64(31+i))
+		require.NoError(t, err)
+		stops = append(stops, runRaw(p))
+		ps = append(ps, p)
+		peersReach(t, n, "registered in order", i+1)
+	}
+	p3, err := rawPeer(t, addrOf(t, n), 33)
+	require.NoError(t, err, "a full node admits a newcomer")
+	stops = append(stops, runRaw(p3))
+	select {
+	case <-ps[1].Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the youngest inbound peer was not disconnected")
+	}
+	peersReach(t, n, "the oldest and the newcomer stay", 2)
+	select {
+	case <-ps[0].Done():
+		t.Fatalf("the oldest inbound peer was evicted: %v", ps[0].Err())
+	default:
+	}
+	st := n.Stats()
+	require.Equal(t, uint64(1), st.Evicted)
+	require.Equal(t, 2, st.Inbound)
 }
 
 func TestHandlerPanicDisconnectsThatPeerOnly(t *testing.T) {

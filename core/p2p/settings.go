@@ -32,7 +32,11 @@ type Settings struct {
 	// reach its target only if MaxInbound ≤ N−1−OutboundSlots.
 	OutboundSlots int
 	// MaxInbound caps inbound connections (including those still
-	// handshaking). Default 64; negative: accept none.
+	// handshaking). Default 64; negative: accept none. A connection that
+	// arrives when the cap is reached evicts the inbound peer that connected
+	// last (Stats.Evicted), so a newcomer whose only contact is a full seed
+	// still gets addresses; it is refused (peer.RejectFull) only when every
+	// inbound slot is a handshake in flight.
 	MaxInbound int
 	// MaxPerIP caps connections, both ways, per remote IP. Default 8;
 	// negative: no cap (loopback networks need that).
