@@ -62,6 +62,7 @@ other="$(( $(machine_busy) - busy0 - ($(own_busy) - own0) ))"
 elapsed="$(( $(date +%s) - t0 ))"
 if (( elapsed > 0 )); then
 	pct="$(( 100 * other / ($(getconf CLK_TCK) * elapsed * $(nproc)) ))"
+	(( pct >= 0 )) || pct=0 # the children's ticks are counted when they exit, a few ticks late or early
 	if (( pct >= 5 )); then
 		echo "warning: other processes (or the hypervisor) took ${pct}% of the machine's CPU during the run: the figures are low" >&2
 	else

@@ -45,7 +45,11 @@
 // others still receive the event. A group counts as running only once its
 // observers have returned for the start events (WithObserverTimeout), so an
 // error returned for a start event aborts the start and is what AwaitRunning
-// returns (*AbortError).
+// returns (*AbortError). An Observer that is also a BatchObserver receives
+// every event queued at that moment, all of one phase (start or stop), in one
+// ObserveBatch call at its place in the priority order: the same events in
+// the same order, fewer calls (for an observer behind a costly boundary,
+// such as the Java facade's).
 //
 // # Errors
 //

@@ -75,3 +75,47 @@ func ExampleHandle_RequestStop() {
 	// true
 	// <nil> Stopped
 }
+
+// eventLog is a BatchObserver: the Group hands it every event queued at that
+// moment in one call. Observe is there to satisfy Observer; a Group never
+// calls it.
+type eventLog struct{ lines []string }
+
+func (l *eventLog) Observe(e lifecycle.Event) error { return l.ObserveBatch([]lifecycle.Event{e}) }
+
+func (l *eventLog) ObserveBatch(events []lifecycle.Event) error {
+	for _, e := range events {
+		l.lines = append(l.lines, fmt.Sprintf("%s %s → %s", e.Service, e.From, e.To))
+	}
+	return nil
+}
+
+// A BatchObserver sees what an Observer sees, in fewer calls.
+func ExampleBatchObserver() {
+	g := lifecycle.NewGroup()
+	for _, name := range []string{"store", "network"} {
+		_ = g.Add(name, lifecycle.ReadyFunc(func(ctx context.Context) error {
+			lifecycle.Ready(ctx)
+			<-ctx.Done()
+			return nil
+		}))
+	}
+	log := &eventLog{}
+	g.Observe(0, log)
+	h := lifecycle.Start("node", g)
+	<-h.Ready()
+	fmt.Println("stop:", h.Stop()) // the observers have had every event when Stop returns
+	for _, line := range log.lines {
+		fmt.Println(line)
+	}
+	// Output:
+	// stop: <nil>
+	// store New → Starting
+	// store Starting → Running
+	// network New → Starting
+	// network Starting → Running
+	// network Running → Stopping
+	// network Stopping → Stopped
+	// store Running → Stopping
+	// store Stopping → Stopped
+}

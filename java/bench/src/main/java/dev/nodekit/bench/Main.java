@@ -189,15 +189,15 @@ public final class Main {
                             : String.format("(%.2f µs per observer callback, 4 events per service)",
                             (obs.getScore() - none.getScore()) / 4 / 1000));
                 }
+                if (batch != null) {
+                    line("+ a BatchObserver instead (one call a batch)", batch, none == null ? ""
+                            : String.format("(%.2f µs per event more than no observer)",
+                            (batch.getScore() - none.getScore()) / 4 / 1000));
+                }
                 if (svc != null) {
                     line("Java services, empty start()/stop()", svc, none == null ? ""
                             : String.format("(%.2f µs per start()/stop() callback)",
                             (svc.getScore() - none.getScore()) / 2 / 1000));
-                }
-                if (batch != null) {
-                    line("+ a BatchObserver counting events", batch, none == null ? ""
-                            : String.format("(%.2f µs per event more than no observer)",
-                            (batch.getScore() - none.getScore()) / 4 / 1000));
                 }
                 for (Result<?> r : new Result<?>[] {both, bothBatch}) {
                     if (r != null) {
