@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"nodekit.dev/nodekit/core/clock"
@@ -45,6 +44,7 @@ type Group struct {
 	slab    []entry // entries are carved from it: one allocation per chunk
 	names   nameSet // indexes entries by name once there are more than namesAt
 	started bool
+	run     *run // once started: its mutex guards the entries' states (Status)
 }
 
 // namesAt is the size from which a Group finds taken names in its nameSet
@@ -144,18 +144,20 @@ type ServiceStatus struct {
 }
 
 // Status returns a snapshot of every service, in the order they were added.
+// It takes the run's mutex, so that the relay records a transition with
+// plain writes rather than atomic ones.
 func (g *Group) Status() []ServiceStatus {
 	g.mu.Lock()
-	entries := g.entries
+	entries, r := g.entries, g.run
 	g.mu.Unlock()
+	if r != nil {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+	}
 	out := make([]ServiceStatus, len(entries))
 	for i, e := range entries {
-		s := ServiceStatus{Name: e.name, State: State(e.state.Load()),
-			StartDuration: time.Duration(e.startDur.Load()), StopDuration: time.Duration(e.stopDur.Load())}
-		if p := e.lastErr.Load(); p != nil {
-			s.Err = *p
-		}
-		out[i] = s
+		out[i] = ServiceStatus{Name: e.name, State: e.state, Err: e.lastErr,
+			StartDuration: e.startDur, StopDuration: e.stopDur}
 	}
 	return out
 }
@@ -171,15 +173,15 @@ type entry struct {
 	svc  Service
 	opts serviceOptions
 
-	state      atomic.Int32 // read by Status
+	state      State
 	signals    bool
 	live       bool // the current Run invocation has not returned (or was left behind)
 	cancelled  bool // the group cancelled the current invocation
 	wasRunning bool // reached Running at least once
 
-	lastErr  atomic.Pointer[error] // read by Status
-	startDur atomic.Int64          // read by Status
-	stopDur  atomic.Int64          // read by Status
+	lastErr  error // the last failure
+	startDur time.Duration
+	stopDur  time.Duration
 
 	since     time.Time     // when state was entered
 	gen       int           // number of the current Run invocation
@@ -272,9 +274,10 @@ func (g *Group) begin(ctx context.Context, owner *Handle) (*run, error) {
 	}
 	g.started = true
 	entries := g.entries
+	r := &run{g: g, ctx: ctx, base: detached{ctx}, entries: entries, clock: g.opts.clock, owner: owner}
+	g.run = r
 	g.mu.Unlock()
 
-	r := &run{g: g, ctx: ctx, base: detached{ctx}, entries: entries, clock: g.opts.clock, owner: owner}
 	if owner == nil {
 		r.ended = make(chan struct{})
 	}
@@ -451,7 +454,7 @@ func (r *run) end() {
 func (r *run) ready(e *entry, gen int) {
 	r.mu.Lock()
 	defer r.unlock()
-	if gen != e.gen || State(e.state.Load()) != Starting {
+	if gen != e.gen || e.state != Starting {
 		return
 	}
 	now := r.now()
@@ -772,20 +775,18 @@ func (r *run) obsTimeout() error {
 // transitionAt moves e to state to at now and queues the event for the
 // observers, if there are any.
 func (r *run) transitionAt(e *entry, to State, err error, now time.Time) {
-	from := State(e.state.Load())
+	from := e.state
 	d := now.Sub(e.since)
-	e.since = now
-	e.state.Store(int32(to))
+	e.since, e.state = now, to
 	switch {
 	case to == Running:
 		e.wasRunning = true
-		e.startDur.Store(int64(d))
+		e.startDur = d
 	case from == Stopping:
-		e.stopDur.Store(int64(d))
+		e.stopDur = d
 	}
 	if err != nil {
-		cause := err // a copy, so that err itself does not escape on every call
-		e.lastErr.Store(&cause)
+		e.lastErr = err
 	}
 	if !r.g.observers.empty() {
 		r.events = append(r.events, Event{Service: e.name, From: from, To: to, Duration: d, Err: err, At: now})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -330,4 +331,65 @@ func TestNestedGroups(t *testing.T) {
 	require.NoError(t, h.Stop())
 	assert.Equal(t, []string{"start o1", "start i1", "start i2", "start o2",
 		"stop o2", "stop i2", "stop i1", "stop o1"}, j.get())
+}
+
+func TestStatusIsExactWhileTheGroupRunsAndFromItsOwnCallbacks(t *testing.T) {
+	const n = 20
+	g := lifecycle.NewGroup()
+	sawStarting := make(chan string, n)
+	for i := range n {
+		name := fmt.Sprintf("svc-%d", i)
+		require.NoError(t, g.Add(name, lifecycle.ReadyFunc(func(ctx context.Context) error {
+			// From inside Run, before Ready: this service is Starting, every
+			// later one is still New.
+			for j, s := range g.Status() {
+				switch {
+				case j == i && s.State == lifecycle.Starting:
+					sawStarting <- s.Name
+				case j > i && s.State != lifecycle.New:
+					return fmt.Errorf("%s is %s while %s starts", s.Name, s.State, name)
+				}
+			}
+			lifecycle.Ready(ctx)
+			<-ctx.Done()
+			return nil
+		})))
+	}
+	var observed atomic.Int32
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		if len(g.Status()) != n { // an observer may read Status too
+			return errors.New("status lost services")
+		}
+		observed.Add(1)
+		return nil
+	}))
+	stop := make(chan struct{})
+	reader := make(chan error, 1)
+	go func() { // and anyone else, all along
+		for {
+			select {
+			case <-stop:
+				reader <- nil
+				return
+			default:
+			}
+			for _, s := range g.Status() {
+				if s.State < lifecycle.New || s.State > lifecycle.Failed {
+					reader <- fmt.Errorf("%s in state %d", s.Name, s.State)
+					return
+				}
+			}
+		}
+	}()
+	h := lifecycle.Start("group", g)
+	require.NoError(t, h.AwaitRunning(context.Background()))
+	require.NoError(t, h.Stop())
+	close(stop)
+	require.NoError(t, <-reader)
+	require.Len(t, sawStarting, n, "every service saw itself Starting")
+	require.Equal(t, int32(4*n), observed.Load())
+	for _, s := range g.Status() {
+		require.Equal(t, lifecycle.Stopped, s.State, s.Name)
+		require.Positive(t, s.StartDuration, s.Name)
+	}
 }
