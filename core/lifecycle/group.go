@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"nodekit.dev/nodekit/core/clock"
@@ -187,7 +188,6 @@ type entry struct {
 	gen       int           // number of the current Run invocation
 	ctx       *serviceCtx   // of the current invocation
 	firstCtx  serviceCtx    // the first invocation's, allocated with the entry
-	firstRun  func()        // firstCtx.invoke, made by begin (see launch)
 	deadline  time.Time     // of the start or stop the run waits for
 	budget    time.Duration // the stop timeout that deadline stands for
 	fails     *failures     // made on the first failure
@@ -215,6 +215,8 @@ type run struct {
 	t0      time.Time     // with the real clock: when the run began (see now)
 	ended   chan struct{} // without a Handle: closed when the stop relay has ended
 	owner   *Handle       // under a Handle: the outcome goes to it (see end)
+	spawn   func()        // r.firstRun, made once per run: the goroutine of every first invocation
+	spawned atomic.Int32  // first invocations taken by their goroutines (see firstRun)
 
 	mu         sync.Mutex // guards the fields below and the entries' unguarded fields
 	phase      phase
@@ -275,6 +277,7 @@ func (g *Group) begin(ctx context.Context, owner *Handle) (*run, error) {
 	g.started = true
 	entries := g.entries
 	r := &run{g: g, ctx: ctx, base: detached{ctx}, entries: entries, clock: g.opts.clock, owner: owner}
+	r.spawn = r.firstRun
 	g.run = r
 	g.mu.Unlock()
 
@@ -290,7 +293,6 @@ func (g *Group) begin(ctx context.Context, owner *Handle) (*run, error) {
 	for _, e := range entries {
 		e.since = now
 		e.firstCtx.init(&r.base, r, e, 1)
-		e.firstRun = e.firstCtx.invoke
 	}
 	if !g.observers.empty() {
 		r.events = make([]Event, 0, 8)
@@ -389,7 +391,8 @@ func (r *run) advance(now time.Time) {
 }
 
 // launch starts a new Run invocation of e. The first one allocates nothing:
-// begin made its context and goroutine function.
+// begin made its context, and its goroutine runs the run's r.spawn (see
+// firstRun).
 func (r *run) launch(e *entry, now time.Time) {
 	e.gen++
 	ctx := &e.firstCtx
@@ -400,13 +403,23 @@ func (r *run) launch(e *entry, now time.Time) {
 	e.ctx, e.live, e.cancelled, e.restartAt = ctx, true, false, time.Time{}
 	r.transitionAt(e, Starting, nil, now)
 	if e.gen == 1 {
-		go e.firstRun()
+		go r.spawn()
 	} else {
 		go ctx.invoke()
 	}
 	if !e.signals {
 		r.transitionAt(e, Running, nil, now) // running as soon as launched: the same instant
 	}
+}
+
+// firstRun is the goroutine of a service's first invocation. The relay
+// launches first invocations in the entries' order, one goroutine each, so
+// the k-th of these goroutines to begin runs entries[k]: which goroutine runs
+// which service does not matter, and every entry it can take has been
+// launched (k goroutines exist only once k entries have been launched). So
+// the go statement needs no closure of its own per service.
+func (r *run) firstRun() {
+	r.entries[r.spawned.Add(1)-1].firstCtx.invoke()
 }
 
 // unlock hands the gathered events to the dispatcher, releases r.mu and, if
