@@ -31,6 +31,9 @@ const keptEvents = 4096
 type dispatchWorker struct {
 	id   uint64           // its goroutine id
 	next chan *dispatcher // cap 1: the dispatcher of the run that took it
+	// nudge is its dispatchers' coalescing timer (dispatcher.nudge), stopped
+	// between runs.
+	nudge *time.Timer
 	// The buffers its last run grew, empty: the next run's batch and queue.
 	batch, queue []Event
 }
@@ -56,12 +59,16 @@ var idleDispatchers struct {
 func runDispatcher(d *dispatcher, room int) {
 	if w := takeIdle(); w != nil {
 		d.queue = w.queue // nil if the last run's grew past keptEvents
+		d.nudge = w.nudge
 		w.next <- d
 		return
 	}
 	d.queue = make([]Event, 0, room)
+	w := &dispatchWorker{next: make(chan *dispatcher, 1), batch: make([]Event, 0, room), nudge: time.NewTimer(time.Hour)}
+	w.nudge.Stop()
+	d.nudge = w.nudge
 	go func() {
-		w := &dispatchWorker{id: goid.Current(), next: make(chan *dispatcher, 1), batch: make([]Event, 0, room)}
+		w.id = goid.Current()
 		for d := d; d != nil; d = w.idle() {
 			d.loop(w)
 		}

@@ -41,8 +41,9 @@
 // transition (service, from, to, duration, cause), on one dispatcher
 // goroutine, in order: start events to higher priorities first, stop events
 // to lower priorities first (as Corda orders its lifecycle observers). A slow
-// observer never delays the services; a panicking one is logged and the
-// others still receive the event. A group counts as running only once its
+// observer never delays the services, and events are delivered in batches,
+// each within about 1 ms of its transition (Observer); a panicking observer
+// is logged and the others still receive the event. A group counts as running only once its
 // observers have returned for the start events (WithObserverTimeout), so an
 // error returned for a start event aborts the start and is what AwaitRunning
 // returns (*AbortError). An Observer that is also a BatchObserver receives

@@ -7,13 +7,30 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
+)
+
+// The dispatcher coalesces its wake-ups: events queued while nothing waits
+// for them (no acknowledgement, no close) are delivered once coalesceEvents
+// have gathered, or at most coalesceDelay after the first of them was queued,
+// whichever comes first, so that a relay step does not cost a goroutine
+// switch per event. A barrier (start events awaiting acknowledgement) and a
+// close wake the dispatcher at once.
+const (
+	coalesceEvents = 16
+	coalesceDelay  = time.Millisecond
 )
 
 // An Observer receives every state transition of the services in a Group.
 //
 // Observe is called on the group's single dispatcher goroutine, one event at a
 // time, in the order the transitions happened; it never delays the services
-// (events queue up while an observer is slow). The group itself counts as
+// (events queue up while an observer is slow). The dispatcher wakes once per
+// batch of events, not once per event: at once when the start awaits
+// acknowledgement or the group has stopped, otherwise when 16 events have
+// gathered or 1 ms after the first of them, whichever comes first; so an event
+// reaches the observers at most about 1 ms after its transition, plus the
+// time they take for the events before it. The group itself counts as
 // running only once every observer has returned for every start event
 // (bounded by WithObserverTimeout), so that an error returned for a start
 // event (Event.IsStart) is the start's outcome: the group stops what it has
@@ -104,10 +121,15 @@ type dispatcher struct {
 	delivered uint64 // events every observer has returned for
 	waiters   []ackWaiter
 	closed    bool
-	exited    bool          // the goroutine delivers nothing more
-	atExit    []func()      // called on its goroutine when it exits (see afterExit)
-	wake      chan struct{} // cap 1: there is something in queue, or closed
-	done      chan struct{} // closed when the goroutine exits
+	exited    bool     // the goroutine delivers nothing more
+	atExit    []func() // called on its goroutine when it exits (see afterExit)
+	woken     bool     // a wake is in wake, not yet taken by the goroutine
+	nudgeOn   bool     // nudge is armed for the queue's first event
+	// nudge is the goroutine's timer for the queue's coalesceDelay (see
+	// coalesceEvents); it is set before any event is emitted.
+	nudge *time.Timer
+	wake  chan struct{} // cap 1: deliver now (see signal)
+	done  chan struct{} // closed when the goroutine exits
 }
 
 // newDispatcher starts the dispatcher of a group of services services: its
@@ -137,7 +159,40 @@ func (d *dispatcher) barrier(done func()) bool {
 		return false
 	}
 	d.waiters = append(d.waiters, ackWaiter{n: d.emitted, call: done})
+	d.signal()
 	return true
+}
+
+// signal wakes the goroutine to deliver at once; d.mu is held. A wake left
+// in the channel when the nudge woke the goroutine is as good as a new one
+// (the goroutine finds the queue empty at worst), so the send never blocks.
+func (d *dispatcher) signal() {
+	if !d.woken {
+		d.woken = true
+		select {
+		case d.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// urgent reports whether the queue must be delivered at once rather than
+// coalesced; d.mu is held.
+func (d *dispatcher) urgent() bool {
+	return len(d.waiters) > 0 || d.closed || len(d.queue) >= coalesceEvents
+}
+
+// pending makes sure the queued events are delivered: at once if urgent,
+// otherwise within coalesceDelay; d.mu is held, and the queue is not empty.
+func (d *dispatcher) pending() {
+	switch {
+	case d.woken:
+	case d.urgent():
+		d.signal()
+	case !d.nudgeOn:
+		d.nudgeOn = true
+		d.nudge.Reset(coalesceDelay)
+	}
 }
 
 // busyName names the observer being called, for a timeout error.
@@ -148,19 +203,14 @@ func (d *dispatcher) busyName() string {
 	return "observers"
 }
 
-// emit queues events, in order; it never blocks on observers.
+// emit queues events, in order; it never blocks on observers. They are
+// delivered within coalesceDelay, or at once if something waits for them.
 func (d *dispatcher) emit(events []Event) {
 	d.mu.Lock()
-	wasEmpty := len(d.queue) == 0
 	d.queue = append(d.queue, events...)
 	d.emitted += uint64(len(events))
+	d.pending()
 	d.mu.Unlock()
-	if wasEmpty { // otherwise the dispatcher has a wake pending or is draining
-		select {
-		case d.wake <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // afterExit arranges for f to be called on the dispatcher's goroutine once it
@@ -180,22 +230,26 @@ func (d *dispatcher) afterExit(f func()) bool {
 func (d *dispatcher) close() {
 	d.mu.Lock()
 	d.closed = true
+	d.signal()
 	d.mu.Unlock()
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
 }
 
 // loop delivers d's events on w's goroutine until d is closed and drained,
-// and leaves w the two buffers for the next run.
+// and leaves w the two buffers for the next run. It waits for a wake or for
+// the nudge timer, unless what it left in the queue is urgent already.
 func (d *dispatcher) loop(w *dispatchWorker) {
 	cb := ownerOf(d.ctx).track(w.id) // observers are callbacks of the group's Handle
 	batch := w.batch
-	for range d.wake {
+	for again := false; ; {
+		if !again {
+			select {
+			case <-d.wake:
+			case <-d.nudge.C:
+			}
+		}
 		d.mu.Lock()
+		d.woken, d.nudgeOn = false, false // a late nudge finds the queue empty: harmless
 		batch, d.queue = d.queue, batch[:0]
-		closed := d.closed
 		d.mu.Unlock()
 		cb.enter()
 		d.deliver(batch)
@@ -217,20 +271,27 @@ func (d *dispatcher) loop(w *dispatchWorker) {
 			w.call()
 		}
 		clear(batch)
-		if closed {
-			d.mu.Lock()
-			d.exited = len(d.queue) == 0
-			atExit, queue := d.atExit, d.queue
-			d.mu.Unlock()
-			if d.exited {
-				w.keep(batch, queue)
-				cb.Close()
-				close(d.done)
-				for _, f := range atExit {
-					f()
-				}
-				return
+		d.mu.Lock()
+		again = false
+		switch {
+		case len(d.queue) > 0 && d.urgent() && !d.woken:
+			again, d.woken = true, true // this goroutine takes the wake itself
+		case len(d.queue) > 0:
+			d.pending()
+		case d.closed:
+			d.exited = true
+		}
+		atExit, queue := d.atExit, d.queue
+		d.mu.Unlock()
+		if d.exited { // only this goroutine writes it
+			d.nudge.Stop()
+			w.keep(batch, queue)
+			cb.Close()
+			close(d.done)
+			for _, f := range atExit {
+				f()
 			}
+			return
 		}
 	}
 }
