@@ -1,14 +1,15 @@
 #!/bin/sh
 # report.sh runs the side-by-side lifecycle benchmarks and prints, first, the
 # targets of docs/architecture.md as ratios to errgroup measured in the same
-# run (BenchmarkLifecycle, 10 and 1,000 services) with met / not met, then,
+# run (BenchmarkLifecycle, 10 and 1,000 services; the median of the rounds'
+# ratios, and their range) with met / not met, then,
 # for each library, the median µs/service over the runs and its ratio to
 # nodekit.
 #
 # Usage (from the repository root, as `make bench` does):
 #   cd bench && ./report.sh
 # Environment:
-#   COUNT=5          runs per benchmark (-count)
+#   COUNT=5          rounds of BenchmarkLifecycle, and -count of the others
 #   BENCH=.          benchmark regexp (-bench) for the other libraries
 #   BENCHTIME=1s     -benchtime for the other libraries
 #   LIFECYCLE_BENCHTIME=3000x
@@ -70,6 +71,22 @@ function minmax(key,    i, lo, hi) {
 	return sprintf("%.2f-%.2f", lo, hi)
 }
 function add(key, v) { cnt[key]++; val[key, cnt[key]] = v }
+# roundratios fills r[1..] with key ÷ base of each round (the i-th value of
+# each comes from the same go test run), sets rlo and rhi, and returns the
+# median: a ratio of values measured seconds apart, so that drift in the speed
+# of the machine between rounds cancels out.
+function roundratios(key, base,    n, i, j, t, r) {
+	n = (cnt[key] < cnt[base]) ? cnt[key] : cnt[base]
+	for (i = 1; i <= n; i++) r[i] = (val[base, i] > 0) ? val[key, i] / val[base, i] : 0
+	for (i = 2; i <= n; i++) {
+		t = r[i]
+		for (j = i - 1; j >= 1 && r[j] > t; j--) r[j + 1] = r[j]
+		r[j + 1] = t
+	}
+	rlo = r[1]; rhi = r[n]
+	if (n % 2) return r[(n + 1) / 2]
+	return (r[n / 2] + r[n / 2 + 1]) / 2
+}
 function label(name) {
 	if (name == "Nodekit/observer") return "nodekit Group, observer"
 	if (name == "Nodekit/no-observer") return "nodekit Group, no observer"
@@ -93,9 +110,10 @@ function label(name) {
 	}
 }
 END {
-	printf "Lifecycle targets: nodekit ÷ errgroup, same run, median of %s runs (ReadyFunc services; absolute µs differ from machine to machine).\n\n", count
-	printf "%-10s %-22s %12s %12s %10s %8s %12s  %s\n", "services", "nodekit", "us/service", "errgroup us", "ratio", "target", "allocs/svc", "verdict"
-	printf "%-10s %-22s %12s %12s %10s %8s %12s  %s\n", "--------", "-------", "----------", "-----------", "-----", "------", "----------", "-------"
+	printf "Lifecycle targets: nodekit ÷ errgroup in the same run (round), median and range over %s rounds;\n", count
+	printf "µs are medians (ReadyFunc services; absolute µs differ from machine to machine).\n\n"
+	printf "%-10s %-22s %12s %12s %10s %12s %8s %12s  %s\n", "services", "nodekit", "us/service", "errgroup us", "ratio", "range", "target", "allocs/svc", "verdict"
+	printf "%-10s %-22s %12s %12s %10s %12s %8s %12s  %s\n", "--------", "-------", "----------", "-----------", "-----", "-----", "------", "----------", "-------"
 	split("10 1000", ns, " ")
 	checked = 0
 	for (k = 1; k <= 2; k++) {
@@ -109,10 +127,10 @@ END {
 			key = "Lifecycle/n=" n "/" variant
 			if (!((key SUBSEP "us") in cnt)) continue
 			us = median(key SUBSEP "us")
-			ratio = (eg > 0) ? us / eg : 0
+			ratio = roundratios(key SUBSEP "us", base SUBSEP "us")
 			allocs = ((key SUBSEP "allocs") in cnt) ? sprintf("%.1f", median(key SUBSEP "allocs") / n) : "-"
 			verdict = (ratio <= target) ? "met" : "NOT met"
-			printf "%-10s %-22s %12.3f %12.3f %9.2fx %7s %12s  %s\n", n, (v == 1 ? "no observer" : "one observer"), us, eg, ratio, "<= " target "x", allocs, verdict
+			printf "%-10s %-22s %12.3f %12.3f %9.2fx %12s %7s %12s  %s\n", n, (v == 1 ? "no observer" : "one observer"), us, eg, ratio, sprintf("%.2f-%.2f", rlo, rhi), "<= " target "x", allocs, verdict
 			checked++
 		}
 	}
