@@ -32,8 +32,8 @@ type dispatchWorker struct {
 	id   uint64           // its goroutine id
 	next chan *dispatcher // cap 1: the dispatcher of the run that took it
 	// nudge is its dispatchers' coalescing timer (dispatcher.nudge), stopped
-	// between runs.
-	nudge *time.Timer
+	// between runs; wait times its idle wait (idle).
+	nudge, wait *time.Timer
 	// The buffers its last run grew, empty: the next run's batch and queue.
 	batch, queue []Event
 }
@@ -64,8 +64,10 @@ func runDispatcher(d *dispatcher, room int) {
 		return
 	}
 	d.queue = make([]Event, 0, room)
-	w := &dispatchWorker{next: make(chan *dispatcher, 1), batch: make([]Event, 0, room), nudge: time.NewTimer(time.Hour)}
+	w := &dispatchWorker{next: make(chan *dispatcher, 1), batch: make([]Event, 0, room),
+		nudge: time.NewTimer(time.Hour), wait: time.NewTimer(time.Hour)}
 	w.nudge.Stop()
+	w.wait.Stop()
 	d.nudge = w.nudge
 	go func() {
 		w.id = goid.Current()
@@ -98,12 +100,12 @@ func (w *dispatchWorker) idle() *dispatcher {
 	}
 	idleDispatchers.list = append(idleDispatchers.list, w)
 	idleDispatchers.mu.Unlock()
-	t := time.NewTimer(dispatcherIdle)
-	defer t.Stop()
+	w.wait.Reset(dispatcherIdle)
 	select {
 	case d := <-w.next:
+		w.wait.Stop()
 		return d
-	case <-t.C:
+	case <-w.wait.C:
 	}
 	idleDispatchers.mu.Lock()
 	taken := true

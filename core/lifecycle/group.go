@@ -235,6 +235,8 @@ type run struct {
 	watchOn    bool
 	readyDue   bool        // the relay made the group running: Ready(ctx) once r.mu is released (see unlock)
 	endDue     bool        // the stop relay ended: end once r.mu is released (see unlock)
+	lateDue    bool        // the observers overran the stop: report so once r.mu is released
+	reported   atomic.Bool // the outcome went to the Handle (see report)
 	restarts   clock.Timer // armed for the earliest pending restart
 	disp       *dispatcher // made on the first event for an observer
 	events     []Event     // not yet handed to the dispatcher: see flush
@@ -425,12 +427,13 @@ func (r *run) firstRun() {
 // unlock hands the gathered events to the dispatcher, releases r.mu and, if
 // the relay has just made the group running, reports it (Ready on the
 // group's own context, which may take a parent group's mutex: hence after),
-// or, if the stop relay has just ended, ends the run (end). Every step of
+// or, if the stop relay has just ended, ends the run (end), or, if the
+// observers overran the stop, reports that (report). Every step of
 // the run releases r.mu through it.
 func (r *run) unlock() {
 	r.flush()
-	ready, end := r.readyDue, r.endDue
-	r.readyDue, r.endDue = false, false
+	ready, end, late := r.readyDue, r.endDue, r.lateDue
+	r.readyDue, r.endDue, r.lateDue = false, false, false
 	r.mu.Unlock()
 	if ready {
 		Ready(r.ctx)
@@ -438,28 +441,45 @@ func (r *run) unlock() {
 	if end {
 		r.end()
 	}
+	if late {
+		r.report(r.obsTimeout())
+	}
 }
 
 // end reports the outcome of a run under a Handle once the stop relay has
 // ended, on the goroutine that ended it: at once if no observer event is
 // still being delivered; otherwise the dispatcher reports it when it has
-// delivered the last event, or the stop's deadline does, whichever comes
-// first (this goroutine may be the dispatcher's, or one that must not wait).
+// delivered the last event, or the watchdog does at the stop's deadline
+// (watchFired), whichever comes first (this goroutine may be the
+// dispatcher's, or one that must not wait).
 func (r *run) end() {
 	r.mu.Lock()
-	d, overran, deadline := r.disp, r.obsOverran, r.deadline
-	r.mu.Unlock()
-	if d == nil || overran || closed(d.done) {
-		r.owner.ended(r.result(nil))
+	d := r.disp
+	if d == nil || r.obsOverran || closed(d.done) {
+		r.mu.Unlock()
+		r.report(nil)
 		return
 	}
-	var once sync.Once
-	report := func(obsErr error) { once.Do(func() { r.owner.ended(r.result(obsErr)) }) }
-	t := r.clock.AfterFunc(max(deadline.Sub(r.now()), 0), func() { report(r.obsTimeout()) })
-	if !d.afterExit(func() { t.Stop(); report(nil) }) {
-		t.Stop()
-		report(nil) // it exited meanwhile
+	r.armWatch(r.deadline, r.now())
+	r.mu.Unlock()
+	if !d.afterExit(r.observersDone) {
+		r.observersDone() // it exited meanwhile
 	}
+}
+
+// observersDone is called once the dispatcher has delivered the last event.
+func (r *run) observersDone() { r.report(nil) }
+
+// report hands the outcome to the Handle, once; obsErr is the observers'
+// stop timeout if they overran it.
+func (r *run) report(obsErr error) {
+	if !r.reported.CompareAndSwap(false, true) {
+		return
+	}
+	r.mu.Lock()
+	r.stopWatch()
+	r.mu.Unlock()
+	r.owner.ended(r.result(obsErr))
 }
 
 // ready is called (through Ready, on the service's goroutine) when invocation
@@ -618,6 +638,12 @@ func (r *run) watchFired() {
 		r.stopping = nil
 		r.stopIdx--
 		r.stopNext(now)
+	case phaseStopped: // armed by end: the observers' last events
+		if now.Before(r.deadline) {
+			r.armWatch(r.deadline, now)
+			return
+		}
+		r.lateDue = true
 	}
 }
 

@@ -121,10 +121,10 @@ type dispatcher struct {
 	delivered uint64 // events every observer has returned for
 	waiters   []ackWaiter
 	closed    bool
-	exited    bool     // the goroutine delivers nothing more
-	atExit    []func() // called on its goroutine when it exits (see afterExit)
-	woken     bool     // a wake is in wake, not yet taken by the goroutine
-	nudgeOn   bool     // nudge is armed for the queue's first event
+	exited    bool   // the goroutine delivers nothing more
+	atExit    func() // called on its goroutine when it exits (see afterExit)
+	woken     bool   // a wake is in wake, not yet taken by the goroutine
+	nudgeOn   bool   // nudge is armed for the queue's first event
 	// nudge is the goroutine's timer for the queue's coalesceDelay (see
 	// coalesceEvents); it is set before any event is emitted.
 	nudge *time.Timer
@@ -214,15 +214,16 @@ func (d *dispatcher) emit(events []Event) {
 }
 
 // afterExit arranges for f to be called on the dispatcher's goroutine once it
-// has delivered everything and exits. It reports false, and arranges
-// nothing, if it has exited already.
+// has delivered everything and exits; a run calls it once, when its stop
+// relay has ended. It reports false, and arranges nothing, if the goroutine
+// has exited already.
 func (d *dispatcher) afterExit(f func()) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.exited {
 		return false
 	}
-	d.atExit = append(d.atExit, f)
+	d.atExit = f
 	return true
 }
 
@@ -288,8 +289,8 @@ func (d *dispatcher) loop(w *dispatchWorker) {
 			w.keep(batch, queue)
 			cb.Close()
 			close(d.done)
-			for _, f := range atExit {
-				f()
+			if atExit != nil {
+				atExit()
 			}
 			return
 		}

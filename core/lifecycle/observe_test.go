@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -319,3 +320,29 @@ type batchFunc func([]lifecycle.Event) error
 
 func (f batchFunc) Observe(lifecycle.Event) error               { panic("a Group calls ObserveBatch") }
 func (f batchFunc) ObserveBatch(events []lifecycle.Event) error { return f(events) }
+
+// An observer still busy with the stop events when the group's stop timeout
+// runs out: Stop returns at that deadline (not the Handle's, a second later)
+// with a stop *TimeoutError naming the observers, and every service stopped.
+func TestObserverOverrunningTheStopIsReportedAtTheGroupsDeadline(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	g := lifecycle.NewGroup(lifecycle.WithGroupStopTimeout(50 * time.Millisecond))
+	g.Observe(0, lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+		if e.To == lifecycle.Stopped {
+			<-release
+		}
+		return nil
+	}))
+	j := &journal{}
+	require.NoError(t, g.Add("a", readyService(j, "a")))
+	h := lifecycle.Start("group", g)
+	require.NoError(t, h.AwaitRunning(context.Background()))
+	err := h.Stop()
+	var te *lifecycle.TimeoutError
+	require.ErrorAs(t, err, &te, "%v", err)
+	assert.True(t, te.Stop, "a stop timeout")
+	assert.Equal(t, []string{"observers"}, te.Names)
+	assert.Equal(t, 50*time.Millisecond, te.Timeout)
+	assert.Equal(t, []string{"start a", "stop a"}, j.get(), "the services stopped; only the observer is late")
+}
