@@ -237,16 +237,15 @@ func (d *dispatcher) close() {
 
 // loop delivers d's events on w's goroutine until d is closed and drained,
 // and leaves w the two buffers for the next run. It waits for a wake or for
-// the nudge timer, unless what it left in the queue is urgent already.
+// the nudge timer; what it finds queued after a delivery goes through
+// pending like any other event (an urgent queue wakes it again at once).
 func (d *dispatcher) loop(w *dispatchWorker) {
 	cb := ownerOf(d.ctx).track(w.id) // observers are callbacks of the group's Handle
 	batch := w.batch
-	for again := false; ; {
-		if !again {
-			select {
-			case <-d.wake:
-			case <-d.nudge.C:
-			}
+	for {
+		select {
+		case <-d.wake:
+		case <-d.nudge.C:
 		}
 		d.mu.Lock()
 		d.woken, d.nudgeOn = false, false // a late nudge finds the queue empty: harmless
@@ -273,10 +272,7 @@ func (d *dispatcher) loop(w *dispatchWorker) {
 		}
 		clear(batch)
 		d.mu.Lock()
-		again = false
 		switch {
-		case len(d.queue) > 0 && d.urgent() && !d.woken:
-			again, d.woken = true, true // this goroutine takes the wake itself
 		case len(d.queue) > 0:
 			d.pending()
 		case d.closed:
