@@ -393,3 +393,60 @@ func TestStatusIsExactWhileTheGroupRunsAndFromItsOwnCallbacks(t *testing.T) {
 		require.Positive(t, s.StartDuration, s.Name)
 	}
 }
+
+type ctxKey struct{}
+
+// The context a Group passes to Run: no deadline, the values of the group's
+// context, Err nil until its own cancellation and context.Canceled after;
+// a Ready after the first, and Ready from a service that does not signal
+// readiness, change nothing.
+func TestGroupServiceContextKeepsTheContextContract(t *testing.T) {
+	type seen struct {
+		deadline            bool
+		value               any
+		errBefore, errAfter error
+	}
+	got := make(chan seen, 1)
+	g := lifecycle.NewGroup()
+	rec := newRecorder()
+	g.Observe(0, rec)
+	require.NoError(t, g.Add("first", lifecycle.ServiceFunc(func(ctx context.Context) error {
+		lifecycle.Ready(ctx) // not a ReadySignaler: ignored
+		<-ctx.Done()
+		return ctx.Err()
+	})))
+	require.NoError(t, g.Add("twice", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		var s seen
+		_, s.deadline = ctx.Deadline()
+		s.value = ctx.Value(ctxKey{})
+		s.errBefore = ctx.Err()
+		lifecycle.Ready(ctx)
+		lifecycle.Ready(ctx)
+		<-ctx.Done()
+		s.errAfter = ctx.Err()
+		got <- s
+		return ctx.Err()
+	})))
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), ctxKey{}, "v"), waitTimeout)
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- g.Run(ctx) }()
+	events := rec.until(t, "twice", lifecycle.Running)
+	cancel()
+	require.NoError(t, recv(t, runErr))
+	s := recv(t, got)
+	assert.False(t, s.deadline, "the group's deadline is not the service's")
+	assert.Equal(t, "v", s.value)
+	assert.NoError(t, s.errBefore)
+	assert.ErrorIs(t, s.errAfter, context.Canceled)
+	running := map[string]int{}
+	for _, e := range append(events, rec.until(t, "first", lifecycle.Stopped)...) {
+		if e.To == lifecycle.Running {
+			running[e.Service]++
+		}
+	}
+	assert.Equal(t, map[string]int{"first": 1, "twice": 1}, running, "one Running event each")
+	for _, st := range g.Status() {
+		assert.Equal(t, lifecycle.Stopped, st.State, st.Name)
+	}
+}

@@ -53,15 +53,15 @@ func (p RestartPolicy) delay(n int) time.Duration {
 	return time.Duration(d)
 }
 
-// failures keeps the times of recent failures of one service.
-type failures []time.Time
+// failures keeps the times of recent failures of one service (see runTime).
+type failures []runTime
 
 // record adds a failure at now, forgets those older than window, and returns
 // how many are left.
-func (f *failures) record(now time.Time, window time.Duration) int {
+func (f *failures) record(now runTime, window time.Duration) int {
 	kept := (*f)[:0]
 	for _, t := range *f {
-		if now.Sub(t) < window {
+		if now-t < window {
 			kept = append(kept, t)
 		}
 	}

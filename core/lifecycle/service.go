@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"sync/atomic"
+	"time"
 )
 
 // A Service is anything that runs until it is told to stop.
@@ -63,22 +63,22 @@ func Ready(ctx context.Context) {
 }
 
 // serviceCtx is the context a Group passes to one Run of a service: the
-// group's context without its cancellation (services are cancelled one by
-// one, in reverse), its own done channel made up front, and the readiness
-// report to the run. The first invocation's lives in the entry, so it costs
-// one allocation (the channel) where WithCancel+WithValue cost six.
+// group's context without its cancellation (the run's base: services are
+// cancelled one by one, in reverse), its own done channel made up front, and
+// the readiness report to the run. The first invocation's lives in the
+// entry, so it costs one allocation (the channel) where WithCancel+WithValue
+// cost six. It is cancelled only under the run's mutex, so cancelled needs no
+// atomic; Err reads the channel.
 type serviceCtx struct {
-	context.Context
 	done      chan struct{}
-	closed    atomic.Bool
-	readySent atomic.Bool
 	r         *run
 	e         *entry
 	gen       int
+	cancelled bool // done is closed; guarded by r.mu
 }
 
-func (c *serviceCtx) init(parent context.Context, r *run, e *entry, gen int) {
-	c.Context, c.done, c.r, c.e, c.gen = parent, make(chan struct{}), r, e, gen
+func (c *serviceCtx) init(r *run, e *entry, gen int) {
+	c.done, c.r, c.e, c.gen = make(chan struct{}), r, e, gen
 }
 
 // invoke is the goroutine of one Run invocation.
@@ -101,10 +101,11 @@ func (c *serviceCtx) call() (err error) {
 	return c.e.svc.Run(c)
 }
 
-func (c *serviceCtx) Done() <-chan struct{} { return c.done }
+func (c *serviceCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *serviceCtx) Done() <-chan struct{}       { return c.done }
 
 func (c *serviceCtx) Err() error {
-	if c.closed.Load() {
+	if closed(c.done) {
 		return context.Canceled
 	}
 	return nil
@@ -117,17 +118,21 @@ func (c *serviceCtx) Value(key any) any {
 	case cancelKey{}:
 		return nil // cancelled by its group, not by the Handle further up
 	}
-	return c.Context.Value(key)
+	return c.r.base.Value(key)
 }
 
+// cancel closes done once; r.mu is held.
 func (c *serviceCtx) cancel() {
-	if c.closed.CompareAndSwap(false, true) {
+	if !c.cancelled {
+		c.cancelled = true
 		close(c.done)
 	}
 }
 
+// markReady reports the readiness of a service that signals it; the run
+// ignores all but the first report of an invocation (see run.ready).
 func (c *serviceCtx) markReady() {
-	if c.e.signals && c.readySent.CompareAndSwap(false, true) {
+	if c.e.signals {
 		c.r.ready(c.e, c.gen)
 	}
 }
