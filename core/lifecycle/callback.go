@@ -31,11 +31,15 @@ import (
 // calls Handle.RequestStop, or simply returns.
 
 // callbackOwner is the part of a Handle that knows its callback goroutines.
+// Most Handles have one (a Group's dispatcher goroutine, a processor's
+// loop): it is kept in first, without a map.
 type callbackOwner struct {
 	active atomic.Int32 // callbacks of this owner running right now
 
-	mu  sync.Mutex
-	ids map[uint64]int // goroutine id → number of live Callbacks trackers on it
+	mu     sync.Mutex
+	first  uint64         // with firstN > 0: a callback goroutine's id
+	firstN int            // live Callbacks trackers on it
+	ids    map[uint64]int // the other goroutines: id → live trackers on it
 }
 
 // inCallback reports whether the calling goroutine is running one of o's
@@ -44,24 +48,37 @@ func (o *callbackOwner) inCallback() bool {
 	if o.active.Load() == 0 {
 		return false
 	}
-	id := goid.Current()
+	return o.has(goid.Current())
+}
+
+// has reports whether a tracker of o is live on the goroutine whose id is id.
+func (o *callbackOwner) has(id uint64) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.ids[id] > 0
+	return (o.firstN > 0 && o.first == id) || o.ids[id] > 0
 }
 
 func (o *callbackOwner) register(id uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.ids == nil {
-		o.ids = make(map[uint64]int)
+	switch {
+	case o.firstN == 0 || o.first == id:
+		o.first = id
+		o.firstN++
+	case o.ids == nil:
+		o.ids = map[uint64]int{id: 1}
+	default:
+		o.ids[id]++
 	}
-	o.ids[id]++
 }
 
 func (o *callbackOwner) unregister(id uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.firstN > 0 && o.first == id {
+		o.firstN--
+		return
+	}
 	if o.ids[id]--; o.ids[id] <= 0 {
 		delete(o.ids, id)
 	}

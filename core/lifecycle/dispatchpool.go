@@ -36,6 +36,19 @@ type dispatchWorker struct {
 	nudge, wait *time.Timer
 	// The buffers its last run grew, empty: the next run's batch and queue.
 	batch, queue []Event
+	cb           Callbacks // the tracker of the run it serves (see track)
+}
+
+// track registers the worker's goroutine as a callback goroutine of o for
+// the run it serves now, and returns its tracker (nil, tracking nothing, for
+// a nil o). The tracker lives in the worker: a run allocates none.
+func (w *dispatchWorker) track(o *callbackOwner) *Callbacks {
+	if o == nil {
+		return nil
+	}
+	o.register(w.id)
+	w.cb = Callbacks{owner: o, id: w.id}
+	return &w.cb
 }
 
 // keep leaves the worker a run's two buffers, both empty, for the next run.

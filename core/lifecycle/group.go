@@ -146,12 +146,15 @@ type ServiceStatus struct {
 
 // Status returns a snapshot of every service, in the order they were added.
 // It takes the run's mutex, so that the relay records a transition with
-// plain writes rather than atomic ones.
+// plain writes rather than atomic ones; before the run has begun, it holds
+// the group's, which the run needs to begin.
 func (g *Group) Status() []ServiceStatus {
 	g.mu.Lock()
 	entries, r := g.entries, g.run
-	g.mu.Unlock()
-	if r != nil {
+	if r == nil {
+		defer g.mu.Unlock()
+	} else {
+		g.mu.Unlock()
 		r.mu.Lock()
 		defer r.mu.Unlock()
 	}
@@ -297,7 +300,7 @@ func (g *Group) begin(ctx context.Context, owner *Handle) (*run, error) {
 	}
 	if !g.observers.empty() {
 		r.events = make([]Event, 0, 8)
-		r.disp = newDispatcher(r.ctx, &g.observers, g.opts.log, r.refused, len(entries))
+		r.disp = newDispatcher(r.ctx, &g.observers, g.opts.log, r, len(entries))
 	}
 	r.mu.Lock()
 	r.advance(now)
@@ -466,7 +469,7 @@ func (r *run) end() {
 	}
 	r.armWatch(r.deadline, r.now())
 	r.mu.Unlock()
-	if !d.afterExit(r.observersDone) {
+	if !d.afterExit() {
 		r.observersDone() // it exited meanwhile
 	}
 }
@@ -667,7 +670,7 @@ func (r *run) leaveBehind(e *entry, err error, now runTime) {
 // reports false if there is nothing to wait for.
 func (r *run) awaitObservers() bool {
 	r.flush()
-	if r.disp == nil || !r.disp.barrier(r.acknowledged) {
+	if r.disp == nil || !r.disp.barrier() {
 		return false
 	}
 	now := r.now()
@@ -843,7 +846,7 @@ func (r *run) flush() {
 		return
 	}
 	if r.disp == nil { // an observer registered once the run had begun
-		r.disp = newDispatcher(r.ctx, &r.g.observers, r.g.opts.log, r.refused, 0)
+		r.disp = newDispatcher(r.ctx, &r.g.observers, r.g.opts.log, r, 0)
 	}
 	r.disp.emit(r.events)
 	clear(r.events)

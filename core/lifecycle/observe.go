@@ -106,12 +106,20 @@ func (l *observerList) load() []observerEntry {
 
 func (l *observerList) empty() bool { return len(l.load()) == 0 }
 
+// dispatchOwner is what a dispatcher reports to, on its goroutine: the run
+// (tests have their own).
+type dispatchOwner interface {
+	refused(*AbortError) // an observer refused a start event; once per refusal
+	acknowledged()       // the observers have returned for every event before the barrier
+	observersDone()      // everything is delivered and the goroutine exits (see afterExit)
+}
+
 // dispatcher delivers events to observers on one goroutine, in order.
 type dispatcher struct {
 	ctx       context.Context // the group's: says which Handle observers belong to
 	observers *observerList
 	log       *slog.Logger
-	abort     func(*AbortError) // called once per refused start event
+	owner     dispatchOwner
 
 	busy atomic.Pointer[observerEntry] // the observer being called, if any
 
@@ -119,12 +127,13 @@ type dispatcher struct {
 	queue     []Event
 	emitted   uint64 // events queued so far
 	delivered uint64 // events every observer has returned for
-	waiters   []ackWaiter
+	ackAt     uint64 // with ackDue: acknowledged once delivered reaches it (see barrier)
+	ackDue    bool
 	closed    bool
-	exited    bool   // the goroutine delivers nothing more
-	atExit    func() // called on its goroutine when it exits (see afterExit)
-	woken     bool   // a wake is in wake, not yet taken by the goroutine
-	nudgeOn   bool   // nudge is armed for the queue's first event
+	exited    bool // the goroutine delivers nothing more
+	notify    bool // tell the owner when the goroutine exits (see afterExit)
+	woken     bool // a wake is in wake, not yet taken by the goroutine
+	nudgeOn   bool // nudge is armed for the queue's first event
 	// nudge is the goroutine's timer for the queue's coalesceDelay (see
 	// coalesceEvents); it is set before any event is emitted.
 	nudge *time.Timer
@@ -135,30 +144,26 @@ type dispatcher struct {
 // newDispatcher starts the dispatcher of a group of services services: its
 // queue has room for their start events up front (or the room an earlier
 // run's left it: runDispatcher).
-func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, abort func(*AbortError), services int) *dispatcher {
+func newDispatcher(ctx context.Context, obs *observerList, log *slog.Logger, owner dispatchOwner, services int) *dispatcher {
 	room := min(services+1, 64)
-	d := &dispatcher{ctx: ctx, observers: obs, log: log, abort: abort,
+	d := &dispatcher{ctx: ctx, observers: obs, log: log, owner: owner,
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	runDispatcher(d, room)
 	return d
 }
 
-// ackWaiter is called once delivered reaches n.
-type ackWaiter struct {
-	n    uint64
-	call func()
-}
-
-// barrier arranges for done to be called, on the dispatcher's goroutine, once
-// the observers have returned for every event emitted so far. It reports
-// false, and arranges nothing, if they already have.
-func (d *dispatcher) barrier(done func()) bool {
+// barrier arranges for the owner's acknowledged to be called, on the
+// dispatcher's goroutine, once the observers have returned for every event
+// emitted so far (a run asks once, for its start events; a second barrier
+// before the first is acknowledged moves it, and acknowledged comes once).
+// It reports false, and arranges nothing, if they already have.
+func (d *dispatcher) barrier() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.delivered >= d.emitted {
 		return false
 	}
-	d.waiters = append(d.waiters, ackWaiter{n: d.emitted, call: done})
+	d.ackAt, d.ackDue = d.emitted, true
 	d.signal()
 	return true
 }
@@ -179,7 +184,7 @@ func (d *dispatcher) signal() {
 // urgent reports whether the queue must be delivered at once rather than
 // coalesced; d.mu is held.
 func (d *dispatcher) urgent() bool {
-	return len(d.waiters) > 0 || d.closed || len(d.queue) >= coalesceEvents
+	return d.ackDue || d.closed || len(d.queue) >= coalesceEvents
 }
 
 // pending makes sure the queued events are delivered: at once if urgent,
@@ -213,17 +218,17 @@ func (d *dispatcher) emit(events []Event) {
 	d.mu.Unlock()
 }
 
-// afterExit arranges for f to be called on the dispatcher's goroutine once it
-// has delivered everything and exits; a run calls it once, when its stop
-// relay has ended. It reports false, and arranges nothing, if the goroutine
-// has exited already.
-func (d *dispatcher) afterExit(f func()) bool {
+// afterExit arranges for the owner's observersDone to be called on the
+// dispatcher's goroutine once it has delivered everything and exits; a run
+// calls it once, when its stop relay has ended. It reports false, and
+// arranges nothing, if the goroutine has exited already.
+func (d *dispatcher) afterExit() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.exited {
 		return false
 	}
-	d.atExit = f
+	d.notify = true
 	return true
 }
 
@@ -240,7 +245,7 @@ func (d *dispatcher) close() {
 // the nudge timer; what it finds queued after a delivery goes through
 // pending like any other event (an urgent queue wakes it again at once).
 func (d *dispatcher) loop(w *dispatchWorker) {
-	cb := ownerOf(d.ctx).track(w.id) // observers are callbacks of the group's Handle
+	cb := w.track(ownerOf(d.ctx)) // observers are callbacks of the group's Handle
 	batch := w.batch
 	for {
 		select {
@@ -256,19 +261,13 @@ func (d *dispatcher) loop(w *dispatchWorker) {
 		cb.exit()
 		d.mu.Lock()
 		d.delivered += uint64(len(batch))
-		var due []ackWaiter
-		kept := d.waiters[:0]
-		for _, w := range d.waiters {
-			if w.n <= d.delivered {
-				due = append(due, w)
-			} else {
-				kept = append(kept, w)
-			}
+		ack := d.ackDue && d.delivered >= d.ackAt
+		if ack {
+			d.ackDue = false
 		}
-		d.waiters = kept
 		d.mu.Unlock()
-		for _, w := range due {
-			w.call()
+		if ack {
+			d.owner.acknowledged()
 		}
 		clear(batch)
 		d.mu.Lock()
@@ -278,15 +277,15 @@ func (d *dispatcher) loop(w *dispatchWorker) {
 		case d.closed:
 			d.exited = true
 		}
-		atExit, queue := d.atExit, d.queue
+		notify, queue := d.notify, d.queue
 		d.mu.Unlock()
 		if d.exited { // only this goroutine writes it
 			d.nudge.Stop()
 			w.keep(batch, queue)
 			cb.Close()
 			close(d.done)
-			if atExit != nil {
-				atExit()
+			if notify {
+				d.owner.observersDone()
 			}
 			return
 		}
@@ -327,10 +326,16 @@ func (d *dispatcher) deliver(events []Event) {
 			for j < len(list) && !isBatch(order(j).obs) {
 				j++
 			}
+			one := j == i+1
+			if one { // busy stays the same for the whole run
+				d.busy.Store(order(i))
+			}
 			for _, e := range run {
 				for k := i; k < j; k++ {
 					o := order(k)
-					d.busy.Store(o)
+					if !one {
+						d.busy.Store(o)
+					}
 					d.check(o, e, observe(o.obs, e))
 				}
 			}
@@ -355,7 +360,7 @@ func (d *dispatcher) check(o *observerEntry, e Event, err error) {
 		d.log.Error("lifecycle: observer failed", "priority", o.priority, "event", e.String(), "err", err)
 		return
 	}
-	d.abort(&AbortError{Event: e, Priority: o.priority, Err: err})
+	d.owner.refused(&AbortError{Event: e, Priority: o.priority, Err: err})
 }
 
 // observe calls obs.Observe(e), turning a panic into a *PanicError.

@@ -10,14 +10,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// testOwner is a dispatcher's owner that calls ack when the observers have
+// acknowledged a barrier.
+type testOwner struct{ ack func() }
+
+func (testOwner) refused(*AbortError) {}
+func (o testOwner) acknowledged()     { o.ack() }
+func (testOwner) observersDone()      {}
+
 // newTestDispatcher starts a dispatcher whose one observer sends every event
-// it receives to the returned channel.
-func newTestDispatcher(t *testing.T) (*dispatcher, <-chan Event) {
+// it receives to the returned channel; ack is called for a barrier.
+func newTestDispatcher(t *testing.T, ack func()) (*dispatcher, <-chan Event) {
 	t.Helper()
 	got := make(chan Event, 4*coalesceEvents)
 	var obs observerList
 	obs.add(0, ObserverFunc(func(e Event) error { got <- e; return nil }))
-	d := newDispatcher(context.Background(), &obs, slog.Default(), func(*AbortError) {}, 0)
+	d := newDispatcher(context.Background(), &obs, slog.Default(), testOwner{ack: ack}, 0)
 	return d, got
 }
 
@@ -36,7 +44,7 @@ func recvEvent(t *testing.T, got <-chan Event) Event {
 // barrier and no close after it, still reaches the observer (within
 // coalesceDelay), and so does the next one, emitted after the nudge fired.
 func TestDispatcherDeliversCoalescedEventsWithoutAWaiter(t *testing.T) {
-	d, got := newTestDispatcher(t)
+	d, got := newTestDispatcher(t, func() { t.Error("no barrier was asked for") })
 	for _, name := range []string{"a", "b"} {
 		d.emit([]Event{{Service: name, To: Starting}})
 		assert.Equal(t, name, recvEvent(t, got).Service)
@@ -49,13 +57,14 @@ func TestDispatcherDeliversCoalescedEventsWithoutAWaiter(t *testing.T) {
 // all: every event arrives once, in order, the barrier's call comes only
 // after the events before it were delivered, and the close drains the rest.
 func TestDispatcherKeepsOrderAcrossCoalescedBatches(t *testing.T) {
-	d, got := newTestDispatcher(t)
 	const n = 3*coalesceEvents + 5
-	acked := make(chan int, 1)
+	acked := make(chan int, 2)
+	var got <-chan Event
+	d, got := newTestDispatcher(t, func() { acked <- len(got) })
 	for i := range n {
 		d.emit([]Event{{Service: "svc", Duration: time.Duration(i)}})
 		if i == coalesceEvents+2 {
-			require.True(t, d.barrier(func() { acked <- len(got) }), "events are still queued")
+			require.True(t, d.barrier(), "events are still queued")
 		}
 	}
 	d.close()
@@ -65,4 +74,5 @@ func TestDispatcherKeepsOrderAcrossCoalescedBatches(t *testing.T) {
 		require.Equal(t, time.Duration(i), (<-got).Duration, "event %d in order", i)
 	}
 	assert.GreaterOrEqual(t, <-acked, coalesceEvents+3, "the barrier was called after the events before it")
+	assert.Empty(t, acked, "acknowledged once")
 }
