@@ -17,7 +17,7 @@ import (
 // switch per event. A barrier (start events awaiting acknowledgement) and a
 // close wake the dispatcher at once.
 const (
-	coalesceEvents = 16
+	coalesceEvents = 64
 	coalesceDelay  = time.Millisecond
 )
 
@@ -27,7 +27,7 @@ const (
 // time, in the order the transitions happened; it never delays the services
 // (events queue up while an observer is slow). The dispatcher wakes once per
 // batch of events, not once per event: at once when the start awaits
-// acknowledgement or the group has stopped, otherwise when 16 events have
+// acknowledgement or the group has stopped, otherwise when 64 events have
 // gathered or 1 ms after the first of them, whichever comes first; so an event
 // reaches the observers at most about 1 ms after its transition, plus the
 // time they take for the events before it. The group itself counts as
