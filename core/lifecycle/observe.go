@@ -322,27 +322,54 @@ func (d *dispatcher) deliver(events []Event) {
 				i++
 				continue
 			}
-			j := i + 1 // order(i..j-1) are Observers
-			for j < len(list) && !isBatch(order(j).obs) {
-				j++
+			span := make([]*observerEntry, 0, 4) // order(i..j-1) are Observers
+			for j := i; j < len(list) && !isBatch(order(j).obs); j++ {
+				span = append(span, order(j))
 			}
-			one := j == i+1
-			if one { // busy stays the same for the whole run
-				d.busy.Store(order(i))
-			}
-			for _, e := range run {
-				for k := i; k < j; k++ {
-					o := order(k)
-					if !one {
-						d.busy.Store(o)
-					}
-					d.check(o, e, observe(o.obs, e))
-				}
-			}
-			i = j
+			d.observeEach(span, run)
+			i += len(span)
 		}
 		d.busy.Store(nil)
 	}
+}
+
+// observeEach delivers run to the Observers of span, each event to each of
+// them before the next event. One deferred recover guards the whole loop
+// rather than one per call: a panic is reported (check) for the observer and
+// event it came from, and delivery resumes with the next.
+func (d *dispatcher) observeEach(span []*observerEntry, run []Event) {
+	if len(span) == 1 { // busy stays the same for the whole run
+		d.busy.Store(span[0])
+	}
+	ev, k := 0, 0
+	for ev < len(run) {
+		ev, k = d.observeFrom(span, run, ev, k)
+	}
+}
+
+// observeFrom delivers from event ev to observer k of span on; it returns
+// where delivery goes on after a panic, or len(run) once it is done.
+func (d *dispatcher) observeFrom(span []*observerEntry, run []Event, ev, k int) (nextEv, nextK int) {
+	defer func() {
+		if pe := Recovered(recover()); pe != nil {
+			d.check(span[k], run[ev], pe)
+			nextEv, nextK = ev, k+1
+			if nextK == len(span) {
+				nextEv, nextK = ev+1, 0
+			}
+		}
+	}()
+	for ; ev < len(run); ev++ {
+		for ; k < len(span); k++ {
+			o := span[k]
+			if len(span) > 1 {
+				d.busy.Store(o)
+			}
+			d.check(o, run[ev], o.obs.Observe(run[ev]))
+		}
+		k = 0
+	}
+	return ev, 0
 }
 
 func isBatch(obs Observer) bool {
@@ -363,7 +390,3 @@ func (d *dispatcher) check(o *observerEntry, e Event, err error) {
 	d.owner.refused(&AbortError{Event: e, Priority: o.priority, Err: err})
 }
 
-// observe calls obs.Observe(e), turning a panic into a *PanicError.
-func observe(obs Observer, e Event) error {
-	return Protect(func() error { return obs.Observe(e) })
-}

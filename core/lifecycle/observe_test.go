@@ -346,3 +346,41 @@ func TestObserverOverrunningTheStopIsReportedAtTheGroupsDeadline(t *testing.T) {
 	assert.Equal(t, 50*time.Millisecond, te.Timeout)
 	assert.Equal(t, []string{"start a", "stop a"}, j.get(), "the services stopped; only the observer is late")
 }
+
+// A panic in one observer for one event costs that call only: the observers
+// after it still receive that event, and the one that panicked receives the
+// next, all in order.
+func TestObserverPanicSkipsOnlyThatCall(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	record := func(name string, panicOn lifecycle.State) lifecycle.Observer {
+		return lifecycle.ObserverFunc(func(e lifecycle.Event) error {
+			mu.Lock()
+			calls = append(calls, name+" "+e.To.String())
+			mu.Unlock()
+			if e.To == panicOn {
+				panic(name + " bug")
+			}
+			return nil
+		})
+	}
+	logs := &syncBuffer{}
+	g := lifecycle.NewGroup(lifecycle.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	g.Observe(2, record("a", lifecycle.Running))
+	g.Observe(1, record("b", lifecycle.Stopping))
+	last := newRecorder()
+	g.Observe(0, last)
+	require.NoError(t, g.Add("svc", lifecycle.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })))
+	h := startGroup(t, g)
+	require.NoError(t, h.Stop())
+	assert.Equal(t, []string{"svc:Starting", "svc:Running", "svc:Stopping", "svc:Stopped"},
+		transitions(last.until(t, "svc", lifecycle.Stopped)))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{
+		"a Starting", "b Starting", "a Running", "b Running", // a panics on Running
+		"b Stopping", "a Stopping", "b Stopped", "a Stopped", // b on Stopping
+	}, calls)
+	assert.Contains(t, logs.String(), "a bug")
+	assert.Contains(t, logs.String(), "b bug")
+}
