@@ -389,4 +389,3 @@ func (d *dispatcher) check(o *observerEntry, e Event, err error) {
 	}
 	d.owner.refused(&AbortError{Event: e, Priority: o.priority, Err: err})
 }
-
