@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"nodekit.dev/nodekit/internal/goid"
@@ -30,10 +31,13 @@ const keptEvents = 4096
 // dispatchWorker is one dispatcher goroutine.
 type dispatchWorker struct {
 	id   uint64           // its goroutine id
-	next chan *dispatcher // cap 1: the dispatcher of the run that took it
+	next chan *dispatcher // cap 1: the dispatcher of the run that took it, or nil: exit
 	// nudge is its dispatchers' coalescing timer (dispatcher.nudge), stopped
-	// between runs; wait times its idle wait (idle).
+	// between runs: it signals the dispatcher it serves (serving). wait ends
+	// its idle wait (idle). Both call a function rather than send on a
+	// channel, so that the goroutine waits on one channel, not in a select.
 	nudge, wait *time.Timer
+	serving     atomic.Pointer[dispatcher]
 	// The buffers its last run grew, empty: the next run's batch and queue.
 	batch, queue []Event
 	cb           Callbacks // the tracker of the run it serves (see track)
@@ -73,15 +77,18 @@ func runDispatcher(d *dispatcher, room int) {
 	if w := takeIdle(); w != nil {
 		d.queue = w.queue // nil if the last run's grew past keptEvents
 		d.nudge = w.nudge
+		w.serving.Store(d)
 		w.next <- d
 		return
 	}
 	d.queue = make([]Event, 0, room)
-	w := &dispatchWorker{next: make(chan *dispatcher, 1), batch: make([]Event, 0, room),
-		nudge: time.NewTimer(time.Hour), wait: time.NewTimer(time.Hour)}
+	w := &dispatchWorker{next: make(chan *dispatcher, 1), batch: make([]Event, 0, room)}
+	w.nudge = time.AfterFunc(time.Hour, func() { w.serving.Load().nudged() })
+	w.wait = time.AfterFunc(time.Hour, w.expire)
 	w.nudge.Stop()
 	w.wait.Stop()
 	d.nudge = w.nudge
+	w.serving.Store(d)
 	go func() {
 		w.id = goid.Current()
 		for d := d; d != nil; d = w.idle() {
@@ -114,21 +121,21 @@ func (w *dispatchWorker) idle() *dispatcher {
 	idleDispatchers.list = append(idleDispatchers.list, w)
 	idleDispatchers.mu.Unlock()
 	w.wait.Reset(dispatcherIdle)
-	select {
-	case d := <-w.next:
-		w.wait.Stop()
-		return d
-	case <-w.wait.C:
+	d := <-w.next
+	if d != nil {
+		w.wait.Stop() // if it fires anyway, expire finds w taken
 	}
+	return d
+}
+
+// expire is the wait timer's function: a worker still idle is removed from
+// the list and told to exit; one that was taken meanwhile has its dispatcher
+// on the way.
+func (w *dispatchWorker) expire() {
 	idleDispatchers.mu.Lock()
-	taken := true
+	defer idleDispatchers.mu.Unlock()
 	if i := slices.Index(idleDispatchers.list, w); i >= 0 {
 		idleDispatchers.list = slices.Delete(idleDispatchers.list, i, i+1)
-		taken = false
+		w.next <- nil // room: nothing was sent to an idle worker
 	}
-	idleDispatchers.mu.Unlock()
-	if !taken {
-		return nil
-	}
-	return <-w.next // taken as it timed out: the dispatcher is on its way
 }

@@ -168,9 +168,9 @@ func (d *dispatcher) barrier() bool {
 	return true
 }
 
-// signal wakes the goroutine to deliver at once; d.mu is held. A wake left
-// in the channel when the nudge woke the goroutine is as good as a new one
-// (the goroutine finds the queue empty at worst), so the send never blocks.
+// signal wakes the goroutine to deliver at once; d.mu is held. woken keeps
+// at most one wake in the channel; the send does not block even so, since a
+// late nudge may signal a dispatcher whose goroutine has exited.
 func (d *dispatcher) signal() {
 	if !d.woken {
 		d.woken = true
@@ -198,6 +198,18 @@ func (d *dispatcher) pending() {
 		d.nudgeOn = true
 		d.nudge.Reset(coalesceDelay)
 	}
+}
+
+// nudged is the nudge timer's function: the coalesceDelay of the queue's
+// first event has passed. A late one (the queue was taken meanwhile, or a
+// later run's dispatcher is served now) finds nothing to do, or wakes the
+// goroutine a little early: harmless.
+func (d *dispatcher) nudged() {
+	d.mu.Lock()
+	if len(d.queue) > 0 {
+		d.signal()
+	}
+	d.mu.Unlock()
 }
 
 // busyName names the observer being called, for a timeout error.
@@ -241,17 +253,15 @@ func (d *dispatcher) close() {
 }
 
 // loop delivers d's events on w's goroutine until d is closed and drained,
-// and leaves w the two buffers for the next run. It waits for a wake or for
-// the nudge timer; what it finds queued after a delivery goes through
-// pending like any other event (an urgent queue wakes it again at once).
+// and leaves w the two buffers for the next run. It waits for a wake (from
+// signal, or the nudge timer's); what it finds queued after a delivery goes
+// through pending like any other event (an urgent queue wakes it again at
+// once).
 func (d *dispatcher) loop(w *dispatchWorker) {
 	cb := w.track(ownerOf(d.ctx)) // observers are callbacks of the group's Handle
 	batch := w.batch
 	for {
-		select {
-		case <-d.wake:
-		case <-d.nudge.C:
-		}
+		<-d.wake
 		d.mu.Lock()
 		d.woken, d.nudgeOn = false, false // a late nudge finds the queue empty: harmless
 		batch, d.queue = d.queue, batch[:0]
