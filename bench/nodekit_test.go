@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"nodekit.dev/nodekit/core/lifecycle"
 )
@@ -86,5 +87,19 @@ func benchNodekit(b *testing.B, p *probe, observe, prebuilt bool) {
 		if got, want := events.Load(), int64(b.N)*int64(n)*4; got != want {
 			b.Fatalf("observer events: got %d, want %d (%d iterations × %d services × 4)", got, want, b.N, n)
 		}
+	}
+}
+
+// BenchmarkClockRead: one read of the monotonic clock as a Group's run makes
+// it (time.Since of the run's start), twice per service; a reference for how
+// much of BenchmarkLifecycle the clock is on a given machine.
+func BenchmarkClockRead(b *testing.B) {
+	t0 := time.Now()
+	var sum time.Duration
+	for b.Loop() {
+		sum += time.Since(t0)
+	}
+	if sum < 0 {
+		b.Fatal("the monotonic clock went back")
 	}
 }
