@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,7 +130,7 @@ func (g *Group) StartBound() time.Duration {
 	d := g.opts.obsTimeout
 	for _, e := range g.entries {
 		if e.signals {
-			d += e.opts.startTimeout
+			d = addDurations(d, e.opts.startTimeout)
 		}
 	}
 	return d
@@ -335,6 +336,18 @@ func (r *run) result(obsErr error) error {
 // arithmetic, where a time.Time takes 24: they are per service.
 type runTime = time.Duration
 
+// later returns the run time d after now (see addDurations).
+func later(now runTime, d time.Duration) runTime { return addDurations(now, d) }
+
+// addDurations returns a+b, or the largest Duration if the sum would pass it:
+// a timeout of math.MaxInt64 ("never") must not wrap around into the past.
+func addDurations(a, b time.Duration) time.Duration {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
 // now reads the run's clock. With the real clock it reads only the monotonic
 // clock (time.Since), which costs half of a time.Now: the lifecycle reads the
 // clock twice per service.
@@ -389,7 +402,7 @@ func (r *run) advance(now runTime) {
 		e := r.entries[r.next]
 		r.launch(e, now)
 		if e.signals {
-			e.deadline = now + e.opts.startTimeout
+			e.deadline = later(now, e.opts.startTimeout)
 			r.waiting = e
 			r.armWatch(e.deadline, now)
 			return
@@ -562,7 +575,7 @@ func (r *run) restartOrCause(e *entry, err error, now runTime) error {
 	}
 	delay := p.delay(count)
 	r.g.opts.log.Warn("lifecycle: restarting service", "service", e.name, "in", delay, "failures", count, "err", err)
-	e.restartAt = now + delay
+	e.restartAt = later(now, delay)
 	r.armRestarts(now)
 	return nil
 }
@@ -674,7 +687,7 @@ func (r *run) awaitObservers() bool {
 		return false
 	}
 	now := r.now()
-	r.armWatch(now+r.g.opts.obsTimeout, now)
+	r.armWatch(later(now, r.g.opts.obsTimeout), now)
 	return true
 }
 
@@ -699,7 +712,7 @@ func (r *run) beginStop() {
 		r.restarts.Stop()
 	}
 	now := r.now()
-	r.deadline = now + r.g.opts.stopTimeout
+	r.deadline = later(now, r.g.opts.stopTimeout)
 	r.stopIdx = len(r.entries) - 1
 	r.stopNext(now)
 }

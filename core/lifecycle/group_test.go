@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -449,4 +450,68 @@ func TestGroupServiceContextKeepsTheContextContract(t *testing.T) {
 	for _, st := range g.Status() {
 		assert.Equal(t, lifecycle.Stopped, st.State, st.Name)
 	}
+}
+
+// The largest timeouts mean "never": they do not wrap around into the past
+// and time out at once.
+func TestGroupTakesTheLargestTimeoutsAsNever(t *testing.T) {
+	const never = time.Duration(math.MaxInt64)
+	g := lifecycle.NewGroup(lifecycle.WithGroupStopTimeout(never), lifecycle.WithObserverTimeout(never))
+	rec := newRecorder()
+	g.Observe(0, rec)
+	for _, name := range []string{"a", "b"} {
+		require.NoError(t, g.Add(name, lifecycle.ReadyFunc(func(ctx context.Context) error {
+			lifecycle.Ready(ctx)
+			<-ctx.Done()
+			return nil
+		}), lifecycle.WithStartTimeout(never), lifecycle.WithStopTimeout(never),
+			lifecycle.WithRestart(lifecycle.RestartPolicy{Backoff: never, MaxBackoff: never})))
+	}
+	h := lifecycle.Start("group", g)
+	require.NoError(t, h.AwaitRunning(context.Background()))
+	require.NoError(t, h.Stop())
+	for _, s := range g.Status() {
+		assert.Equal(t, lifecycle.Stopped, s.State, s.Name)
+		assert.NoError(t, s.Err, s.Name)
+	}
+}
+
+// A "never" start timeout before a finite one leaves the finite one in
+// force: the later service still times out. (The patient service starts a
+// second into the run, so that its deadline would wrap around if "never"
+// were added to the run's time.)
+func TestNeverStartTimeoutDoesNotHideALaterOne(t *testing.T) {
+	fake := clock.NewFake(time.Unix(0, 0))
+	g := lifecycle.NewGroup(lifecycle.WithClock(fake))
+	release := make(chan struct{})
+	require.NoError(t, g.Add("first", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		<-release
+		lifecycle.Ready(ctx)
+		<-ctx.Done()
+		return nil
+	})))
+	require.NoError(t, g.Add("patient", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		lifecycle.Ready(ctx)
+		<-ctx.Done()
+		return nil
+	}), lifecycle.WithStartTimeout(time.Duration(math.MaxInt64))))
+	require.NoError(t, g.Add("stuck", lifecycle.ReadyFunc(func(ctx context.Context) error {
+		<-ctx.Done() // never ready
+		return nil
+	}), lifecycle.WithStartTimeout(5*time.Second)))
+	obs := newRecorder()
+	g.Observe(0, obs)
+	done := make(chan error, 1)
+	go func() { done <- g.Run(context.Background()) }()
+	obs.until(t, "first", lifecycle.Starting)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, fake.WaitTimers(ctx, 1))
+	fake.Advance(time.Second)
+	close(release)
+	obs.until(t, "stuck", lifecycle.Starting)
+	fake.Advance(5 * time.Second)
+	err := recv(t, done)
+	assert.ErrorIs(t, err, lifecycle.ErrStartTimeout)
+	assert.Contains(t, err.Error(), `service "stuck"`)
 }

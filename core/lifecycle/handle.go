@@ -92,7 +92,7 @@ func Start(name string, svc Service, opts ...Option) *Handle {
 	}
 	h.stopTimeout = o.stopTimeout
 	if b, ok := svc.(StopBounder); ok && set.stopTimeout == 0 {
-		h.stopTimeout = b.StopBound() + time.Second
+		h.stopTimeout = addDurations(b.StopBound(), time.Second)
 	}
 	startTimeout := o.startTimeout
 	if _, ok := svc.(StartBounder); ok && set.startTimeout == 0 {

@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -166,4 +167,25 @@ func TestStopContextCancelledIsNotATimeout(t *testing.T) {
 	assert.NotErrorIs(t, err, lifecycle.ErrStopTimeout)
 	close(release)
 	assert.NoError(t, h.Join(), "the outcome was left to the service")
+}
+
+// stopBoundService bounds its stop by bound and returns 20 ms after it is
+// cancelled: a Stop that does not wait for it reports a stop timeout.
+type stopBoundService struct{ bound time.Duration }
+
+func (s stopBoundService) Run(ctx context.Context) error {
+	<-ctx.Done()
+	time.Sleep(20 * time.Millisecond)
+	return nil
+}
+func (s stopBoundService) StopBound() time.Duration { return s.bound }
+
+// A StopBounder whose bound is "never" (math.MaxInt64) gets a Handle whose
+// Stop waits for it, rather than a bound plus one second of grace that wraps
+// around into the past and reports a stop timeout at once.
+func TestStopOfANeverBoundedServiceWaitsForIt(t *testing.T) {
+	h := lifecycle.Start("svc", stopBoundService{bound: time.Duration(math.MaxInt64)})
+	require.NoError(t, h.AwaitRunning(context.Background()))
+	require.NoError(t, h.Stop())
+	assert.Equal(t, lifecycle.Stopped, h.State())
 }

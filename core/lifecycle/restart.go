@@ -50,6 +50,9 @@ func (p RestartPolicy) delay(n int) time.Duration {
 	if p.Jitter > 0 {
 		d *= 1 + p.Jitter*rand.Float64()
 	}
+	if d >= math.MaxInt64 { // a float this large does not convert to a Duration
+		return math.MaxInt64
+	}
 	return time.Duration(d)
 }
 
