@@ -336,9 +336,6 @@ func (r *run) result(obsErr error) error {
 // arithmetic, where a time.Time takes 24: they are per service.
 type runTime = time.Duration
 
-// later returns the run time d after now (see addDurations).
-func later(now runTime, d time.Duration) runTime { return addDurations(now, d) }
-
 // addDurations returns a+b, or the largest Duration if the sum would pass it:
 // a timeout of math.MaxInt64 ("never") must not wrap around into the past.
 func addDurations(a, b time.Duration) time.Duration {
@@ -402,7 +399,7 @@ func (r *run) advance(now runTime) {
 		e := r.entries[r.next]
 		r.launch(e, now)
 		if e.signals {
-			e.deadline = later(now, e.opts.startTimeout)
+			e.deadline = addDurations(now, e.opts.startTimeout)
 			r.waiting = e
 			r.armWatch(e.deadline, now)
 			return
@@ -575,7 +572,7 @@ func (r *run) restartOrCause(e *entry, err error, now runTime) error {
 	}
 	delay := p.delay(count)
 	r.g.opts.log.Warn("lifecycle: restarting service", "service", e.name, "in", delay, "failures", count, "err", err)
-	e.restartAt = later(now, delay)
+	e.restartAt = addDurations(now, delay)
 	r.armRestarts(now)
 	return nil
 }
@@ -687,7 +684,7 @@ func (r *run) awaitObservers() bool {
 		return false
 	}
 	now := r.now()
-	r.armWatch(later(now, r.g.opts.obsTimeout), now)
+	r.armWatch(addDurations(now, r.g.opts.obsTimeout), now)
 	return true
 }
 
@@ -712,7 +709,7 @@ func (r *run) beginStop() {
 		r.restarts.Stop()
 	}
 	now := r.now()
-	r.deadline = later(now, r.g.opts.stopTimeout)
+	r.deadline = addDurations(now, r.g.opts.stopTimeout)
 	r.stopIdx = len(r.entries) - 1
 	r.stopNext(now)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"nodekit.dev/nodekit/core/clock"
 	"nodekit.dev/nodekit/core/lifecycle"
 )
 
@@ -82,6 +83,24 @@ func transitions(events []lifecycle.Event) []string {
 		out[i] = fmt.Sprintf("%s:%s", e.Service, e.To)
 	}
 	return out
+}
+
+// runObserved observes g with a new recorder and runs it in the background
+// until it returns, which the channel reports.
+func runObserved(g *lifecycle.Group) (*recorder, <-chan error) {
+	obs := newRecorder()
+	g.Observe(0, obs)
+	done := make(chan error, 1)
+	go func() { done <- g.Run(context.Background()) }()
+	return obs, done
+}
+
+// awaitTimers waits until n timers are armed on fake, or fails the test.
+func awaitTimers(t *testing.T, fake *clock.Fake, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, fake.WaitTimers(ctx, n))
 }
 
 func startGroup(t *testing.T, g *lifecycle.Group) *lifecycle.Handle {
